@@ -227,3 +227,67 @@ class EditEvent:
     reasons: tuple[str, ...] = ()
     score: float = 0.0
     posted_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a version came from: enough to prove what the page said and when."""
+
+    snapshot_id: int
+    sha256: str
+    first_seen: str
+    last_seen: str
+    origin: str  # live, git, wayback, demo
+    reference: str | None  # capture URL, commit hash
+    url: str  # the URL the body was served from
+
+
+@dataclass(frozen=True)
+class EditRecord:
+    """A stored edit event with its source and the two versions it lies between."""
+
+    id: int
+    source: str
+    source_url: str
+    event: EditEvent
+    window_start: str | None  # last time the old wording was seen
+    window_end: str  # first time the new wording was seen
+    before: Evidence | None  # None for the first version of a page
+    after: Evidence
+
+
+@dataclass(frozen=True)
+class UpdateVersion:
+    """One distinct wording an update has had, with when it was seen."""
+
+    text: str
+    first_seen: str
+    last_seen: str
+    first_snapshot: int
+    last_snapshot: int
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """An update of an incident, with every wording it has had (the first is as published)."""
+
+    update_key: str
+    posted_at: str | None
+    status: str | None
+    versions: tuple[UpdateVersion, ...]
+    removed: bool = False
+
+
+@dataclass(frozen=True)
+class Dossier:
+    """Everything the report shows about one incident."""
+
+    source: str
+    source_url: str
+    incident_key: str
+    title: str
+    impact: str | None
+    status: str | None
+    url: str | None
+    timeline: tuple[TimelineEntry, ...]
+    edits: tuple[EditRecord, ...]

@@ -1,0 +1,46 @@
+"""Shared test helpers: a data directory per test, the CLI runner, fixture loading."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tracker.cli import cli
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+class Tracker:
+    """Runs `tracker --home HOME ...` in-process, the way a user would type it."""
+
+    def __init__(self, home: Path):
+        self.home = home
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, code: int | None = 0):
+        result = self.runner.invoke(cli, ["--home", str(self.home), *args], catch_exceptions=False)
+        if code is not None:
+            assert result.exit_code == code, (result.exit_code, result.output, result.stderr)
+        return result
+
+    def json(self, *args: str, code: int | None = 0):
+        return json.loads(self(*args, code=code).stdout)
+
+
+@pytest.fixture
+def tracker(home: Path) -> Tracker:
+    return Tracker(home)
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()

@@ -1,0 +1,378 @@
+"""The archive and the fetcher against a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from tracker.archive import Archive
+from tracker.fetch import Policy
+from tracker.pipeline import fetch_sources, new_source
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+BODY = (FIXTURES / "http" / "incidents.json").read_bytes()
+JSON = "application/json"
+FAST = ["--retries", "1", "--timeout", "2", "--deadline", "3"]
+
+
+def edited(body: bytes, old: bytes, new: bytes) -> bytes:
+    assert old in body
+    return body.replace(old, new)
+
+
+def add(tracker, httpserver: HTTPServer, path: str = "/api/v2/incidents.json", name="airbrake"):
+    tracker("add", httpserver.url_for(path), "--name", name, "--format", "statuspage")
+
+
+def snapshot_count(home: Path) -> int:
+    with sqlite3.connect(home / "tracker.db") as conn:
+        return conn.execute("select count(*) from snapshots").fetchone()[0]
+
+
+def blob_files(home: Path) -> list[Path]:
+    return (
+        [p for p in (home / "blobs").rglob("*") if p.is_file()] if (home / "blobs").exists() else []
+    )
+
+
+def test_versions_are_stored_only_when_the_page_changes(tracker, home, httpserver):
+    add(tracker, httpserver)
+    httpserver.expect_request("/api/v2/incidents.json").respond_with_data(BODY, content_type=JSON)
+    tracker("fetch", *FAST)
+    tracker("fetch", *FAST)
+    changed = edited(BODY, b"Delay in error processing", b"Delay in processing")
+    httpserver.clear()
+    httpserver.expect_request("/api/v2/incidents.json").respond_with_data(
+        changed, content_type=JSON
+    )
+    tracker("fetch", *FAST)
+
+    log = tracker.json("log", "airbrake", "--json")
+    assert [row["outcome"] for row in log] == ["new", "unchanged", "new"]
+    assert log[1]["snapshot"] == log[2]["snapshot"] and log[0]["snapshot"] != log[1]["snapshot"]
+    assert all(row["error"] is None and row["http_status"] == 200 for row in log)
+    assert log[2]["sha256"] == log[1]["sha256"] != log[0]["sha256"]
+    assert snapshot_count(home) == 2
+    # Bytes are stored exactly as received.
+    archive = Archive(home)
+    stored = [archive.blobs.get(row["sha256"]) for row in archive.snapshots("airbrake")]
+    assert stored == [BODY, changed]
+
+
+def test_etag_gives_a_conditional_get_and_304_is_not_modified(tracker, home, httpserver):
+    add(tracker, httpserver)
+
+    def handler(request: Request) -> Response:
+        if request.headers.get("If-None-Match") == '"v1"':
+            return Response(status=304, headers={"ETag": '"v1"'})
+        return Response(BODY, content_type=JSON, headers={"ETag": '"v1"'})
+
+    httpserver.expect_request("/api/v2/incidents.json").respond_with_handler(handler)
+    tracker("fetch", *FAST)
+    tracker("fetch", *FAST)
+    log = tracker.json("log", "airbrake", "--json")
+    assert [row["outcome"] for row in log] == ["not_modified", "new"]
+    assert log[0]["http_status"] == 304 and log[0]["snapshot"] == log[1]["snapshot"]
+    assert snapshot_count(home) == 1
+
+
+def gzip_bomb() -> bytes:
+    return gzip.compress(b"{" + b" " * (50 * 1024 * 1024) + b"}", compresslevel=9)
+
+
+@pytest.mark.parametrize(
+    ("kind", "respond"),
+    [
+        ("http_4xx", lambda: Response(b"Not Found", status=404)),
+        ("http_5xx", lambda: Response(b"oops", status=500)),
+        ("http_5xx", lambda: Response(b"busy", status=503)),
+        ("empty", lambda: Response(b"", status=200, content_type=JSON)),
+        ("empty", lambda: Response(b"  \n", status=200, content_type=JSON)),
+        (
+            "blocked",
+            lambda: Response(
+                b"<!DOCTYPE html><html><head><title>Just a moment...</title></head>"
+                b"<body><div id='cf-chl-widget'></div></body></html>",
+                status=403,
+                headers={"cf-mitigated": "challenge", "Server": "cloudflare"},
+                content_type="text/html",
+            ),
+        ),
+        (
+            "blocked",
+            lambda: Response(
+                b"<html><head><title>Just a moment...</title></head><body>"
+                b"<script src='/cdn-cgi/challenge-platform/h/b/orchestrate/jsch/v1'></script>"
+                b"Enable JavaScript and cookies to continue</body></html>",
+                status=200,
+                content_type="text/html",
+            ),
+        ),
+        ("too_large", lambda: Response(b"x" * (2 * 1024 * 1024), content_type=JSON)),
+        (
+            "too_large",
+            lambda: Response(gzip_bomb(), content_type=JSON, headers={"Content-Encoding": "gzip"}),
+        ),
+        (
+            "unparseable",
+            lambda: Response(b"<html><body>Maintenance</body></html>", content_type="text/html"),
+        ),
+        ("unparseable", lambda: Response(BODY[: len(BODY) // 2], content_type=JSON)),
+    ],
+    ids=[
+        "404",
+        "500",
+        "503-after-retries",
+        "empty",
+        "blank",
+        "cf-mitigated",
+        "challenge-body",
+        "oversized",
+        "gzip-bomb",
+        "html-not-json",
+        "truncated-json",
+    ],
+)
+def test_failed_fetches_never_become_versions(tracker, home, httpserver, kind, respond):
+    add(tracker, httpserver)
+    httpserver.expect_request("/api/v2/incidents.json").respond_with_handler(
+        lambda request: respond()
+    )
+    result = tracker("fetch", *FAST, "--max-size", "1MB", code=1)
+    assert f"failed       {kind}" in result.output
+    log = tracker.json("log", "airbrake", "--json")
+    assert len(log) == 1
+    assert log[0]["outcome"] == "failed" and log[0]["error"] == kind
+    assert log[0]["sha256"] is None and log[0]["snapshot"] is None
+    assert snapshot_count(home) == 0 and blob_files(home) == []
+
+
+def test_503_is_retried_before_giving_up(tracker, httpserver):
+    add(tracker, httpserver)
+    httpserver.expect_request("/api/v2/incidents.json").respond_with_data("busy", status=503)
+    tracker("fetch", "--retries", "2", "--timeout", "2", code=1)
+    assert len(httpserver.log) == 3  # the first try and two retries
+
+
+def test_failure_keeps_what_was_stored(tracker, home, httpserver):
+    add(tracker, httpserver)
+    httpserver.expect_request("/api/v2/incidents.json").respond_with_data(BODY, content_type=JSON)
+    tracker("fetch", *FAST)
+    httpserver.clear()
+    httpserver.expect_request("/api/v2/incidents.json").respond_with_data("x", status=500)
+    tracker("fetch", *FAST, code=1)
+    assert snapshot_count(home) == 1
+    assert [r["outcome"] for r in tracker.json("log", "airbrake", "--json")] == ["failed", "new"]
+
+
+def test_oversized_body_without_content_length(home):
+    """A chunked body has no Content-Length: the limit must hold while reading."""
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    try:
+
+        def chunks():
+            for _ in range(64):
+                yield b" " * 65536
+
+        server.expect_request("/big").respond_with_handler(
+            lambda request: Response(chunks(), content_type=JSON, direct_passthrough=True)
+        )
+        archive = Archive(home)
+        archive.add_source(new_source(server.url_for("/big"), name="big", fmt="statuspage"))
+        [outcome] = fetch_sources(archive, policy=Policy(max_bytes=1024 * 1024, retries=0))
+        assert (outcome.outcome, outcome.error) == ("failed", "too_large")
+    finally:
+        server.clear()
+        server.stop()
+
+
+def test_timeout_and_slow_drip_are_bounded(home):
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    try:
+
+        def drip():
+            for _ in range(30):
+                time.sleep(0.5)
+                yield b" "
+
+        def silent(request: Request) -> Response:
+            time.sleep(3)
+            return Response(BODY, content_type=JSON)
+
+        server.expect_request("/drip").respond_with_handler(
+            lambda request: Response(drip(), content_type=JSON, direct_passthrough=True)
+        )
+        server.expect_request("/silent").respond_with_handler(silent)
+        archive = Archive(home)
+        archive.add_source(new_source(server.url_for("/drip"), name="drip", fmt="statuspage"))
+        archive.add_source(new_source(server.url_for("/silent"), name="silent", fmt="statuspage"))
+        started = time.monotonic()
+        outcomes = fetch_sources(archive, policy=Policy(read_timeout=1, deadline=2, retries=0))
+        elapsed = time.monotonic() - started
+        assert {(o.source, o.outcome, o.error) for o in outcomes} == {
+            ("drip", "failed", "timeout"),
+            ("silent", "failed", "timeout"),
+        }
+        assert elapsed < 10  # the drip alone would take 15 s
+    finally:
+        server.clear()
+        server.stop()
+
+
+def test_redirect_records_the_final_url(tracker, httpserver):
+    add(tracker, httpserver, "/old")
+    httpserver.expect_request("/old").respond_with_data(
+        "", status=301, headers={"Location": httpserver.url_for("/api/v2/incidents.json")}
+    )
+    httpserver.expect_request("/api/v2/incidents.json").respond_with_data(BODY, content_type=JSON)
+    tracker("fetch", *FAST)
+    [row] = tracker.json("log", "airbrake", "--json")
+    assert row["outcome"] == "new"
+    assert row["final_url"] == httpserver.url_for("/api/v2/incidents.json")
+
+
+def test_unusual_charset_is_stored_byte_for_byte(tracker, home, httpserver):
+    data = json.loads(BODY)
+    data["incidents"][0]["name"] = "Störung – Verzögerung"
+    body = json.dumps(data, ensure_ascii=False).encode("utf-16")
+    add(tracker, httpserver)
+    httpserver.expect_request("/api/v2/incidents.json").respond_with_data(
+        body, content_type="application/json; charset=utf-16"
+    )
+    tracker("fetch", *FAST, code=None)
+    archive = Archive(home)
+    for snapshot in archive.snapshots("airbrake"):
+        assert archive.blobs.get(snapshot["sha256"]) == body
+    log = tracker.json("log", "airbrake", "--json")
+    assert log[0]["bytes"] == len(body)
+
+
+def test_same_bytes_from_two_sources_are_one_blob(tracker, home, httpserver):
+    add(tracker, httpserver, "/a.json", name="a")
+    add(tracker, httpserver, "/b.json", name="b")
+    httpserver.expect_request("/a.json").respond_with_data(BODY, content_type=JSON)
+    httpserver.expect_request("/b.json").respond_with_data(BODY, content_type=JSON)
+    tracker("fetch", *FAST)
+    assert snapshot_count(home) == 2
+    assert len(blob_files(home)) == 1
+
+
+def test_unknown_name_and_bad_url_are_usage_errors(tracker, home):
+    result = tracker("add", "not-a-vendor", code=2)
+    assert result.stderr.count("\n") == 1 and "catalog" in result.stderr
+    result = tracker("add", "ftp://example.com/x", code=2)
+    assert "http(s) URL" in result.stderr
+    result = tracker("fetch", "nobody", code=2)
+    assert "no source named 'nobody'" in result.stderr
+    assert tracker.json("sources", "--json") == []
+    assert snapshot_count(home) == 0
+
+
+def test_catalog_add_and_sources(tracker):
+    tracker("add", "github")
+    [row] = tracker.json("sources", "--json")
+    assert row["name"] == "github" and row["format"] == "statuspage"
+    assert row["url"].startswith("https://www.githubstatus.com/")
+    tracker("add", "github", code=2)
+    tracker("remove", "github")
+    assert tracker.json("sources", "--json") == []
+    tracker("add", "github")  # history kept, tracking resumes
+
+
+def test_a_second_run_exits_75_naming_the_holder(tracker, home):
+    from tracker.store import run_lock
+
+    with run_lock(home, "fetch"):
+        result = tracker("fetch", code=75)
+    assert "in use by `tracker fetch` (pid" in result.stderr
+
+
+def test_sigkill_mid_run_leaves_a_sound_archive(tmp_path, home):
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    try:
+
+        def slow(request: Request) -> Response:
+            time.sleep(0.2)
+            name = request.path.strip("/").encode()
+            return Response(BODY.replace(b"Airbrake", b"Airbrake " + name), content_type=JSON)
+
+        server.expect_request("").respond_with_handler(slow)
+        archive = Archive(home)
+        for i in range(40):
+            archive.add_source(new_source(server.url_for(f"/s{i}"), name=f"s{i}", fmt="statuspage"))
+        archive.close()
+        env = {**os.environ, "TRACKER_HOME": str(home)}
+        command = [sys.executable, "-m", "tracker", "fetch", "--workers", "4", "-q"]
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 20
+        while snapshot_count_safe(home) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        killed_at = snapshot_count_safe(home)
+        assert 0 < killed_at < 40
+        with sqlite3.connect(home / "tracker.db") as conn:
+            assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+        rerun = subprocess.run(command, env=env, capture_output=True, timeout=60)
+        assert rerun.returncode == 0, rerun.stderr
+        assert snapshot_count(home) == 40
+        archive = Archive(home)
+        for i in range(40):
+            for snapshot in archive.snapshots(f"s{i}"):
+                assert archive.blobs.get(snapshot["sha256"])  # every row has its blob
+    finally:
+        server.clear()
+        server.stop()
+
+
+def snapshot_count_safe(home: Path) -> int:
+    try:
+        return snapshot_count(home)
+    except sqlite3.Error:
+        return 0
+
+
+def test_concurrent_fetches_respect_the_per_host_limit(home):
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    in_flight = 0
+    peak = 0
+    lock = threading.Lock()
+    try:
+
+        def handler(request: Request) -> Response:
+            nonlocal in_flight, peak
+            with lock:
+                in_flight += 1
+                peak = max(peak, in_flight)
+            time.sleep(0.1)
+            with lock:
+                in_flight -= 1
+            return Response(BODY, content_type=JSON)
+
+        server.expect_request("").respond_with_handler(handler)
+        archive = Archive(home)
+        for i in range(10):
+            archive.add_source(new_source(server.url_for(f"/s{i}"), name=f"s{i}", fmt="statuspage"))
+        outcomes = fetch_sources(archive, policy=Policy(workers=8, per_host=2, retries=0))
+        assert [o.outcome for o in outcomes] == ["new"] * 10
+        assert peak == 2
+    finally:
+        server.clear()
+        server.stop()

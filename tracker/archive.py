@@ -1,0 +1,639 @@
+"""The archive: one SQLite database (through sqlite-utils) beside the blob store.
+
+Tables: sources, fetches (every attempt, kept forever), snapshots (distinct versions),
+update_versions (every wording each update has had), incidents (latest known header of each
+incident) and edits (derived edit events). Raw bodies live in the blob store; everything derived
+can be rebuilt from them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from .errors import UsageError
+from .models import Document, EditEvent, Source
+from .store import DB_NAME, BlobStore
+
+migrations = Migrations("status-tracker")
+
+
+@migrations()
+def m001_core(db: sqlite_utils.Database) -> None:
+    db["sources"].create(
+        {
+            "id": int,
+            "name": str,
+            "url": str,
+            "format": str,
+            "options": str,
+            "added_at": str,
+            "removed_at": str,
+        },
+        pk="id",
+        not_null={"name", "url", "format"},
+    )
+    db["sources"].create_index(["name"], unique=True)
+    db["snapshots"].create(
+        {
+            "id": int,
+            "source_id": int,
+            "sha256": str,
+            "doc_hash": str,
+            "document": str,
+            "content_type": str,
+            "headers": str,
+            "request": str,
+            "url": str,
+            "final_url": str,
+            "bytes": int,
+            "first_seen": str,
+            "last_seen": str,
+            "origin": str,
+            "reference": str,
+        },
+        pk="id",
+        foreign_keys=[("source_id", "sources", "id")],
+        not_null={"source_id", "sha256", "first_seen", "last_seen", "origin"},
+    )
+    db["snapshots"].create_index(["source_id", "id"])
+    db["fetches"].create(
+        {
+            "id": int,
+            "source_id": int,
+            "started_at": str,
+            "finished_at": str,
+            "outcome": str,
+            "error": str,
+            "detail": str,
+            "http_status": int,
+            "url": str,
+            "final_url": str,
+            "bytes": int,
+            "sha256": str,
+            "snapshot_id": int,
+            "origin": str,
+            "reference": str,
+        },
+        pk="id",
+        foreign_keys=[("source_id", "sources", "id"), ("snapshot_id", "snapshots", "id")],
+        not_null={"source_id", "started_at", "outcome"},
+    )
+    db["fetches"].create_index(["source_id", "id"])
+    db["fetches"].create_index(["source_id", "origin", "reference"])
+
+
+@migrations()
+def m002_history(db: sqlite_utils.Database) -> None:
+    db["incidents"].create(
+        {
+            "id": int,
+            "source_id": int,
+            "key": str,
+            "title": str,
+            "status": str,
+            "impact": str,
+            "url": str,
+            "first_seen": str,
+            "last_seen": str,
+        },
+        pk="id",
+        foreign_keys=[("source_id", "sources", "id")],
+    )
+    db["incidents"].create_index(["source_id", "key"], unique=True)
+    db["update_versions"].create(
+        {
+            "id": int,
+            "source_id": int,
+            "incident_key": str,
+            "update_key": str,
+            "text": str,
+            "text_hash": str,
+            "posted_at": str,
+            "status": str,
+            "first_seen": str,
+            "last_seen": str,
+            "first_snapshot": int,
+            "last_snapshot": int,
+        },
+        pk="id",
+        foreign_keys=[("source_id", "sources", "id")],
+    )
+    db["update_versions"].create_index(
+        ["source_id", "incident_key", "update_key", "text_hash"], unique=True
+    )
+    db["update_versions"].enable_fts(["text"], create_triggers=True, tokenize="porter")
+    db["edits"].create(
+        {
+            "id": int,
+            "source_id": int,
+            "before_snapshot": int,
+            "after_snapshot": int,
+            "kind": str,
+            "incident_key": str,
+            "incident_title": str,
+            "update_key": str,
+            "field": str,
+            "old": str,
+            "new": str,
+            "diff": str,
+            "silent": int,
+            "backdated": int,
+            "revert": int,
+            "flicker": int,
+            "flags": str,
+            "reasons": str,
+            "score": float,
+            "posted_at": str,
+            "window_start": str,
+            "window_end": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("source_id", "sources", "id"),
+            ("after_snapshot", "snapshots", "id"),
+        ],
+    )
+    db["edits"].create_index(["source_id", "after_snapshot"])
+    db["edits"].create_index(["score"])
+
+
+@migrations()
+def m003_views(db: sqlite_utils.Database) -> None:
+    db.create_view(
+        "edits_readable",
+        """
+        select edits.id, sources.name as source, edits.kind, edits.incident_title as incident,
+          edits.update_key as "update", edits.field, edits.silent, edits.flags, edits.score,
+          edits.window_start, edits.window_end, edits.old, edits.new,
+          edits.before_snapshot, edits.after_snapshot
+        from edits join sources on sources.id = edits.source_id
+        order by edits.score desc, edits.window_end desc
+        """,
+    )
+    db.create_view(
+        "edits_atom",
+        """
+        select
+          'tag:status-tracker,2026:edit/' || sources.name || '/' || edits.id as atom_id,
+          sources.name || ': ' || edits.kind || ' - ' || coalesce(edits.incident_title, '')
+            as atom_title,
+          edits.window_end as atom_updated,
+          'Before: ' || coalesce(edits.old, '') || char(10) || 'After: '
+            || coalesce(edits.new, '') || char(10) || 'Flags: ' || coalesce(edits.flags, '')
+            as atom_content
+        from edits join sources on sources.id = edits.source_id
+        where edits.kind not in ('update_added', 'incident_added')
+        order by edits.window_end desc
+        """,
+    )
+
+
+def _connect(path: Path) -> sqlite_utils.Database:
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("pragma busy_timeout = 30000")
+    conn.execute("pragma journal_mode = wal")
+    conn.execute("pragma synchronous = full")
+    conn.execute("pragma foreign_keys = on")
+    return sqlite_utils.Database(conn)
+
+
+def _loads(value: str | None, default: Any) -> Any:
+    return json.loads(value) if value else default
+
+
+class Archive:
+    """The database and the blob store of one data directory."""
+
+    def __init__(self, home: Path):
+        self.home = home
+        self.blobs = BlobStore(home / "blobs")
+        self.db = _connect(home / DB_NAME)
+        with self.db.atomic():
+            # begin immediate would be nicer, but the migration set is tiny; a busy
+            # timeout covers two processes opening a new archive at once.
+            migrations.apply(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.db.atomic():
+            yield
+
+    # -- sources ---------------------------------------------------------------------------
+
+    def add_source(self, source: Source) -> Source:
+        row = self._source_row(source.name, include_removed=True)
+        if row and not row["removed_at"]:
+            raise UsageError(
+                f"a source named {source.name!r} already exists ({row['url']}); "
+                "pick another --name or `tracker remove` it first"
+            )
+        values = {
+            "name": source.name,
+            "url": source.url,
+            "format": source.format,
+            "options": json.dumps(source.options, sort_keys=True),
+            "added_at": source.added_at,
+            "removed_at": None,
+        }
+        with self.db.atomic():
+            if row:
+                self.db["sources"].update(row["id"], values)
+            else:
+                self.db["sources"].insert(values)
+        return source
+
+    def _source_row(self, name: str, include_removed: bool = False) -> dict[str, Any] | None:
+        where = "name = ?" if include_removed else "name = ? and removed_at is null"
+        rows = list(self.db["sources"].rows_where(where, [name]))
+        return rows[0] if rows else None
+
+    def source_id(self, name: str) -> int:
+        row = self._source_row(name, include_removed=True)
+        if row is None:
+            raise UsageError(f"no source named {name!r}; `tracker sources` lists them")
+        return int(row["id"])
+
+    def get_source(self, name: str) -> Source:
+        row = self._source_row(name)
+        if row is None:
+            raise UsageError(
+                f"no source named {name!r}; `tracker sources` lists them, `tracker add` adds one"
+            )
+        return _source(row)
+
+    def get_source_any(self, name: str) -> dict[str, Any]:
+        """A source's row, even when it is no longer tracked (its history is still here)."""
+        row = self._source_row(name, include_removed=True)
+        if row is None:
+            raise UsageError(f"no source named {name!r}; `tracker sources` lists them")
+        return row
+
+    def sources(self) -> list[Source]:
+        rows = self.db["sources"].rows_where("removed_at is null", order_by="name")
+        return [_source(row) for row in rows]
+
+    def set_format(self, name: str, fmt: str) -> None:
+        with self.db.atomic():
+            self.db.execute("update sources set format = ? where name = ?", [fmt, name])
+
+    def remove_source(self, name: str, *, purge: bool, when: str) -> None:
+        source_id = self.source_id(name)
+        with self.db.atomic():
+            if not purge:
+                self.db["sources"].update(source_id, {"removed_at": when})
+                return
+            for table in ("edits", "update_versions", "incidents", "fetches", "snapshots"):
+                self.db.execute(f"delete from {table} where source_id = ?", [source_id])
+            self.db.execute("delete from sources where id = ?", [source_id])
+
+    # -- snapshots and fetches ---------------------------------------------------------------
+
+    def latest_snapshots(self, source: str, count: int = 1) -> list[dict[str, Any]]:
+        """The newest `count` snapshots of a source, newest first."""
+        return list(
+            self.db.query(
+                "select * from snapshots where source_id = ? order by id desc limit ?",
+                [self.source_id(source), count],
+            )
+        )
+
+    def snapshot(self, snapshot_id: int) -> dict[str, Any]:
+        rows = list(self.db.query("select * from snapshots where id = ?", [snapshot_id]))
+        if not rows:
+            raise UsageError(f"no snapshot {snapshot_id}; `tracker log NAME` lists them")
+        return rows[0]
+
+    def snapshots(self, source: str) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "select * from snapshots where source_id = ? order by id",
+                [self.source_id(source)],
+            )
+        )
+
+    def snapshot_before(self, source: str, snapshot_id: int) -> dict[str, Any] | None:
+        rows = list(
+            self.db.query(
+                "select * from snapshots where source_id = ? and id < ? order by id desc limit 1",
+                [self.source_id(source), snapshot_id],
+            )
+        )
+        return rows[0] if rows else None
+
+    def snapshot_at(self, source: str, when: str) -> dict[str, Any] | None:
+        rows = list(
+            self.db.query(
+                "select * from snapshots where source_id = ? and first_seen <= ? "
+                "order by id desc limit 1",
+                [self.source_id(source), when],
+            )
+        )
+        return rows[0] if rows else None
+
+    def insert_snapshot(self, values: dict[str, Any]) -> int:
+        table = self.db["snapshots"].insert(values)
+        return int(table.last_pk)
+
+    def touch_snapshot(self, snapshot_id: int, seen_at: str) -> None:
+        self.db.execute(
+            "update snapshots set last_seen = max(last_seen, ?) where id = ?",
+            [seen_at, snapshot_id],
+        )
+
+    def record_fetch(self, values: dict[str, Any]) -> int:
+        table = self.db["fetches"].insert(values)
+        return int(table.last_pk)
+
+    def fetches(self, source: str, limit: int | None = None) -> list[dict[str, Any]]:
+        sql = "select * from fetches where source_id = ? order by id desc"
+        params: list[Any] = [self.source_id(source)]
+        if limit:
+            sql += " limit ?"
+            params.append(limit)
+        return list(self.db.query(sql, params))
+
+    def has_reference(self, source: str, origin: str, reference: str) -> bool:
+        rows = self.db.query(
+            "select 1 from fetches where source_id = ? and origin = ? and reference = ? limit 1",
+            [self.source_id(source), origin, reference],
+        )
+        return any(True for _ in rows)
+
+    def document(self, row: dict[str, Any]) -> Document | None:
+        data = _loads(row.get("document"), None)
+        return Document.from_dict(data) if data else None
+
+    def set_document(self, snapshot_id: int, document: Document | None) -> None:
+        values = {
+            "document": json.dumps(document.to_dict(), ensure_ascii=False) if document else None,
+            "doc_hash": document.hash() if document else None,
+        }
+        self.db["snapshots"].update(snapshot_id, values)
+
+    # -- derived history -----------------------------------------------------------------------
+
+    def record_history(
+        self, source: str, snapshot_id: int, seen_at: str, document: Document
+    ) -> None:
+        """Note every incident and update wording this version shows."""
+        source_id = self.source_id(source)
+        for incident in document.incidents:
+            self.db.execute(
+                """
+                insert into incidents
+                  (source_id, key, title, status, impact, url, first_seen, last_seen)
+                values (?, ?, ?, ?, ?, ?, ?, ?)
+                on conflict (source_id, key) do update set title = excluded.title,
+                  status = excluded.status, impact = excluded.impact, url = excluded.url,
+                  last_seen = excluded.last_seen
+                """,
+                [
+                    source_id,
+                    incident.key,
+                    incident.title,
+                    incident.status,
+                    incident.impact,
+                    incident.url,
+                    seen_at,
+                    seen_at,
+                ],
+            )
+            for update in incident.updates:
+                text = update.text
+                self.db.execute(
+                    """
+                    insert into update_versions
+                      (source_id, incident_key, update_key, text, text_hash, posted_at, status,
+                       first_seen, last_seen, first_snapshot, last_snapshot)
+                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    on conflict (source_id, incident_key, update_key, text_hash) do update set
+                      last_seen = excluded.last_seen, last_snapshot = excluded.last_snapshot,
+                      posted_at = excluded.posted_at, status = excluded.status
+                    """,
+                    [
+                        source_id,
+                        incident.key,
+                        update.key,
+                        text,
+                        _text_hash(text),
+                        update.posted_at,
+                        update.status,
+                        seen_at,
+                        seen_at,
+                        snapshot_id,
+                        snapshot_id,
+                    ],
+                )
+
+    def extend_history(self, source: str, snapshot_id: int, seen_at: str) -> None:
+        """An unchanged fetch: everything the snapshot showed was still there at `seen_at`."""
+        source_id = self.source_id(source)
+        self.db.execute(
+            "update update_versions set last_seen = max(last_seen, ?) "
+            "where source_id = ? and last_snapshot = ?",
+            [seen_at, source_id, snapshot_id],
+        )
+
+    def earlier_texts(self, source: str) -> dict[tuple[str, str], set[str]]:
+        texts: dict[tuple[str, str], set[str]] = {}
+        rows = self.db.query(
+            "select incident_key, update_key, text from update_versions where source_id = ?",
+            [self.source_id(source)],
+        )
+        for row in rows:
+            texts.setdefault((row["incident_key"], row["update_key"]), set()).add(row["text"])
+        return texts
+
+    def store_edits(
+        self,
+        source: str,
+        before: dict[str, Any] | None,
+        after_id: int,
+        window_end: str,
+        events: Iterable[EditEvent],
+    ) -> int:
+        source_id = self.source_id(source)
+        rows = [
+            {
+                "source_id": source_id,
+                "before_snapshot": before["id"] if before else None,
+                "after_snapshot": after_id,
+                "kind": e.kind,
+                "incident_key": e.incident_key,
+                "incident_title": e.incident_title,
+                "update_key": e.update_key,
+                "field": e.field,
+                "old": e.old,
+                "new": e.new,
+                "diff": json.dumps([list(op) for op in e.diff], ensure_ascii=False),
+                "silent": int(e.silent),
+                "backdated": int(e.backdated),
+                "revert": int(e.revert),
+                "flicker": int(e.flicker),
+                "flags": json.dumps(list(e.flags)),
+                "reasons": json.dumps(list(e.reasons), ensure_ascii=False),
+                "score": e.score,
+                "posted_at": e.posted_at,
+                "window_start": before["last_seen"] if before else None,
+                "window_end": window_end,
+            }
+            for e in events
+        ]
+        if rows:
+            self.db["edits"].insert_all(rows)
+        return len(rows)
+
+    def mark_flicker(self, snapshot_ids: Iterable[int]) -> None:
+        for snapshot_id in snapshot_ids:
+            self.db.execute(
+                "update edits set flicker = 1, score = score / 10.0 "
+                "where after_snapshot = ? and flicker = 0",
+                [snapshot_id],
+            )
+
+    def clear_derived(self, source: str) -> None:
+        source_id = self.source_id(source)
+        for table in ("edits", "update_versions", "incidents"):
+            self.db.execute(f"delete from {table} where source_id = ?", [source_id])
+
+    # -- reading edits -------------------------------------------------------------------------
+
+    def edit_rows(
+        self,
+        *,
+        sources: Iterable[str] = (),
+        since: str | None = None,
+        kinds: Iterable[str] | None = None,
+        silent: bool = False,
+        incident: tuple[str, str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Edit rows joined with their source and both snapshots, most significant first."""
+        where = ["1 = 1"]
+        params: list[Any] = []
+        names = list(sources)
+        if names:
+            where.append(f"sources.name in ({', '.join('?' for _ in names)})")
+            params.extend(names)
+        if since:
+            where.append("edits.window_end >= ?")
+            params.append(since)
+        if kinds is not None:
+            kind_list = list(kinds)
+            where.append(f"edits.kind in ({', '.join('?' for _ in kind_list)})")
+            params.extend(kind_list)
+        if silent:
+            where.append("edits.silent = 1")
+        if incident:
+            where.append("sources.name = ? and edits.incident_key = ?")
+            params.extend(incident)
+        sql = f"""
+            select edits.*, sources.name as source, sources.url as source_url,
+              b.sha256 as b_sha256, b.first_seen as b_first_seen, b.last_seen as b_last_seen,
+              b.origin as b_origin, b.reference as b_reference,
+              coalesce(b.final_url, b.url) as b_url,
+              a.sha256 as a_sha256, a.first_seen as a_first_seen, a.last_seen as a_last_seen,
+              a.origin as a_origin, a.reference as a_reference,
+              coalesce(a.final_url, a.url) as a_url
+            from edits
+              join sources on sources.id = edits.source_id
+              join snapshots a on a.id = edits.after_snapshot
+              left join snapshots b on b.id = edits.before_snapshot
+            where {" and ".join(where)}
+            order by edits.score desc, edits.window_end desc, edits.id
+        """
+        return list(self.db.query(sql, params))
+
+    def incident_row(self, source: str, key: str) -> dict[str, Any] | None:
+        rows = list(
+            self.db.query(
+                "select * from incidents where source_id = ? and key = ?",
+                [self.source_id(source), key],
+            )
+        )
+        return rows[0] if rows else None
+
+    def update_versions(self, source: str, incident_key: str) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "select * from update_versions where source_id = ? and incident_key = ? "
+                "order by first_snapshot, id",
+                [self.source_id(source), incident_key],
+            )
+        )
+
+    def search(self, query: str, sources: Iterable[str] = ()) -> list[dict[str, Any]]:
+        names = list(sources)
+        where = ""
+        params: list[Any] = [query]
+        if names:
+            where = f"and sources.name in ({', '.join('?' for _ in names)})"
+            params.extend(names)
+        sql = f"""
+            select sources.name as source, update_versions.*,
+              incidents.title as incident_title,
+              snippet(update_versions_fts, 0, '[', ']', ' … ', 16) as snippet
+            from update_versions_fts
+              join update_versions on update_versions.rowid = update_versions_fts.rowid
+              join sources on sources.id = update_versions.source_id
+              left join incidents on incidents.source_id = update_versions.source_id
+                and incidents.key = update_versions.incident_key
+            where update_versions_fts match ? {where}
+            order by update_versions_fts.rank, update_versions.first_seen
+        """
+        try:
+            return list(self.db.query(sql, params))
+        except sqlite3.OperationalError as exc:
+            raise UsageError(
+                f"cannot search for {query!r}: {exc}; quote phrases, e.g. '\"30 percent\"'"
+            ) from exc
+
+    def snapshot_digests(self) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "select snapshots.id, snapshots.sha256, sources.name as source from snapshots "
+                "join sources on sources.id = snapshots.source_id order by snapshots.id"
+            )
+        )
+
+    def dangling_fetches(self) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "select fetches.id, sources.name as source from fetches "
+                "join sources on sources.id = fetches.source_id "
+                "left join snapshots on snapshots.id = fetches.snapshot_id "
+                "where fetches.snapshot_id is not null and snapshots.id is null"
+            )
+        )
+
+    def integrity_check(self) -> str:
+        return str(next(iter(self.db.query("pragma integrity_check")))["integrity_check"])
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _source(row: dict[str, Any]) -> Source:
+    return Source(
+        name=row["name"],
+        url=row["url"],
+        format=row["format"],
+        options=_loads(row["options"], {}),
+        added_at=row["added_at"],
+    )
+
+
+def open_archive(home: Path) -> Archive:
+    return Archive(home)

@@ -1,0 +1,583 @@
+"""Typed flags for an edit, each with a reason a reader can check, and a significance score.
+
+Rules are deterministic and look only at the aligned word diff: each changed stretch (a hunk)
+is read together with the words around it, so a phrase the diff cut in two ("major → partial"
+in "major outage") is still recognised. The vocabulary lives in tracker.wordlists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from . import wordlists as words
+from .models import DELETE, EQUAL, INSERT, Classification, DiffOps, EditEvent
+
+FLAGS: tuple[str, ...] = (
+    "quantity_vagued",
+    "number_changed",
+    "severity_down",
+    "severity_up",
+    "scope_narrowed",
+    "scope_widened",
+    "hedge_added",
+    "time_changed",
+    "cause_changed",
+    "text_removed",
+    "text_added",
+    "cosmetic",
+)
+
+BASE_SCORES = {
+    "update_edited": 50.0,
+    "update_removed": 45.0,
+    "incident_removed": 45.0,
+    "incident_changed": 40.0,
+    "update_added": 1.0,
+    "incident_added": 1.0,
+}
+FIELD_BASE_SCORES = {"title": 30.0, "posted_at": 40.0, "status": 40.0}
+FLAG_WEIGHTS = {
+    "quantity_vagued": 30.0,
+    "severity_down": 25.0,
+    "scope_narrowed": 20.0,
+    "number_changed": 20.0,
+    "cause_changed": 20.0,
+    "hedge_added": 15.0,
+    "time_changed": 15.0,
+    "text_removed": 10.0,
+    "severity_up": 8.0,
+    "scope_widened": 8.0,
+    "text_added": 5.0,
+    "cosmetic": 0.0,
+}
+BACKDATED_BONUS = 20.0
+SILENT_FACTOR = 2.0
+FLICKER_DIVISOR = 10.0
+COSMETIC_CEILING = 1.0
+
+_NUMERIC_FLAGS = {"quantity_vagued", "number_changed", "time_changed"}
+_QUOTE_LIMIT = 100
+
+
+def classify(event: EditEvent, diff: DiffOps) -> Classification:
+    """Flags, one reason per flag (same order), and a score for one edit event."""
+    found = _findings(event, diff)
+    flags = tuple(flag for flag in FLAGS if flag in found)
+    reasons = tuple(f"{flag}: {found[flag]}" for flag in flags)
+    return Classification(flags=flags, reasons=reasons, score=_score(event, flags))
+
+
+def _findings(event: EditEvent, diff: DiffOps) -> dict[str, str]:
+    if event.kind == "update_removed":
+        return {"text_removed": f'update "{_clip(event.old or "")}" deleted'}
+    if event.kind == "incident_removed":
+        return {"text_removed": f'incident "{_clip(event.incident_title)}" deleted'}
+    if event.kind in ("update_added", "incident_added"):
+        return {}
+    if event.field == "posted_at":
+        return {"time_changed": f'posted time "{event.old}" became "{event.new}"'}
+    if event.field == "components":
+        return _component_findings(event.old or "", event.new or "")
+    if event.field in ("impact", "status"):
+        return _ladder_findings(event.field, event.old, event.new)
+    return _text_findings(diff)
+
+
+def _score(event: EditEvent, flags: tuple[str, ...]) -> float:
+    base = FIELD_BASE_SCORES.get(event.field or "", BASE_SCORES.get(event.kind, 1.0))
+    score = base + sum(FLAG_WEIGHTS[flag] for flag in flags)
+    if event.silent:
+        score *= SILENT_FACTOR
+    if event.backdated:
+        score += BACKDATED_BONUS
+    if flags == ("cosmetic",):
+        score = min(score, COSMETIC_CEILING)
+    if event.flicker:
+        score /= FLICKER_DIVISOR
+    return score
+
+
+# -- labels: impact, status, components ------------------------------------------------------
+
+
+def _ladder_findings(field: str, old: str | None, new: str | None) -> dict[str, str]:
+    move = _ladder_move(old, new)
+    if move is None or move == 0:
+        return {}
+    flag = "severity_up" if move > 0 else "severity_down"
+    return {flag: f'{field} "{old}" became "{new}"'}
+
+
+def _ladder_move(old: str | None, new: str | None) -> int | None:
+    """+1 or -1 when both labels sit on one severity ladder, else None."""
+    a, b = _label(old), _label(new)
+    for ladder in words.SEVERITY_LADDERS:
+        if a in ladder and b in ladder:
+            return (ladder[b] > ladder[a]) - (ladder[b] < ladder[a])
+    return None
+
+
+def _label(value: str | None) -> str:
+    return re.sub(r"[\s_-]+", " ", (value or "").strip().lower())
+
+
+def _component_findings(old: str, new: str) -> dict[str, str]:
+    before = [c.strip() for c in old.split(", ") if c.strip()]
+    after = [c.strip() for c in new.split(", ") if c.strip()]
+    found = {}
+    dropped = [c for c in before if c not in after]
+    added = [c for c in after if c not in before]
+    if dropped:
+        found["scope_narrowed"] = "components dropped: " + ", ".join(f'"{c}"' for c in dropped)
+    if added:
+        found["scope_widened"] = "components added: " + ", ".join(f'"{c}"' for c in added)
+    return found
+
+
+# -- wording ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Hunk:
+    """One changed stretch: [old_start, old_end) of the old text became [new_start, new_end)."""
+
+    old_start: int
+    old_end: int
+    new_start: int
+    new_end: int
+    deleted: str
+    inserted: str
+
+
+def _text_findings(diff: DiffOps) -> dict[str, str]:
+    old_text, new_text, hunks = _hunks(diff)
+    meaningful = [hunk for hunk in hunks if not _is_cosmetic(hunk)]
+    if not meaningful:
+        return {"cosmetic": _cosmetic_reason(old_text, new_text, hunks)}
+    found: dict[str, list[str]] = {}
+    for hunk in meaningful:
+        for flag, detail in _hunk_findings(hunk, old_text, new_text).items():
+            found.setdefault(flag, []).append(detail)
+    for flag, detail in _place_findings(old_text, new_text).items():
+        found.setdefault(flag, []).append(detail)
+    return {flag: _with_count(details) for flag, details in found.items()}
+
+
+def _with_count(details: list[str]) -> str:
+    more = len(details) - 1
+    return details[0] + (f" (and {more} more)" if more else "")
+
+
+def _hunks(diff: DiffOps) -> tuple[str, str, list[_Hunk]]:
+    """Both texts rebuilt from the diff, and its changed stretches with their offsets."""
+    old_parts: list[str] = []
+    new_parts: list[str] = []
+    hunks: list[_Hunk] = []
+    old_pos = new_pos = 0
+    deleted = inserted = ""
+    start = (0, 0)
+    for op, text in (*diff, (EQUAL, "")):
+        if op != EQUAL:
+            if not deleted and not inserted:
+                start = (old_pos, new_pos)
+            if op == DELETE:
+                deleted += text
+            else:
+                inserted += text
+        elif deleted or inserted:
+            hunks.append(_Hunk(start[0], old_pos, start[1], new_pos, deleted, inserted))
+            deleted = inserted = ""
+        if op in (EQUAL, DELETE):
+            old_parts.append(text)
+            old_pos += len(text)
+        if op in (EQUAL, INSERT):
+            new_parts.append(text)
+            new_pos += len(text)
+    return "".join(old_parts), "".join(new_parts), hunks
+
+
+def _hunk_findings(hunk: _Hunk, old_text: str, new_text: str) -> dict[str, str]:
+    change = _Change(
+        (old_text, hunk.old_start, hunk.old_end), (new_text, hunk.new_start, hunk.new_end)
+    )
+    gone, new = _word_delta(hunk)
+    # A whole sentence or clause put in or taken out: what its words say is not a rewording
+    # of anything, so quantifiers and hedges in it move nothing.
+    bulk = not (gone and new) and (len(gone) + len(new) >= 6 or _has_sentence_end(hunk))
+    flags = _amount_flags(change, gone, new)
+    if not bulk:
+        if not flags & {"quantity_vagued", "number_changed"}:
+            flags |= _scope_flags(change)
+        if change.diff(_hedges)[1]:
+            flags.add("hedge_added")
+    flags |= _severity_flags(change)
+    flags = _cause_flags(change, flags)
+
+    found = dict.fromkeys(flags, _became(old_text, new_text, hunk))
+    explained = "quantity_vagued" in flags and len(gone) <= 5  # the amount was the edit
+    if not explained and ((len(gone) >= 3 and not new) or _outweighs(gone, new)):
+        found["text_removed"] = f'"{_clip(hunk.deleted)}" removed'
+    if not explained and ((len(new) >= 3 and not gone) or _outweighs(new, gone)):
+        found["text_added"] = f'"{_clip(hunk.inserted)}" added'
+    return found
+
+
+def _word_delta(hunk: _Hunk) -> tuple[list[str], list[str]]:
+    """Words only the old side has, and words only the new side has (case ignored)."""
+    before = Counter(w.lower() for w in _words(hunk.deleted))
+    after = Counter(w.lower() for w in _words(hunk.inserted))
+    return list((before - after).elements()), list((after - before).elements())
+
+
+def _outweighs(more: list[str], less: list[str]) -> bool:
+    return len(more) - len(less) >= 5 and len(less) * 2 <= len(more)
+
+
+def _has_sentence_end(hunk: _Hunk) -> bool:
+    return any(_SENTENCE_END.search(t.strip()) for t in (hunk.deleted, hunk.inserted))
+
+
+def _amount_flags(change: _Change, gone: list[str], new: list[str]) -> set[str]:
+    """Numbers, amounts and times: made vague, changed, or rewritten."""
+    numbers_gone, numbers_new = change.diff(_numbers)
+    durations_gone, durations_new = change.diff(_durations)
+    if (numbers_gone or durations_gone) and not (numbers_new or durations_new):
+        # "30 percent of users" → "some users"; "affected 30% of customers" → "affected
+        # customers": the amount went and nothing precise took its place.
+        dropped = not new and len(gone) <= 5
+        if dropped or change.diff(_vague)[1]:
+            return {"quantity_vagued"}
+    flags = set()
+    if numbers_gone and numbers_new:
+        flags.add("number_changed")
+    times_gone, times_new = change.diff(_times)
+    if (times_gone or times_new) and ((gone and new) or max(len(gone), len(new)) <= 5):
+        flags.add("time_changed")
+    return flags
+
+
+def _scope_flags(change: _Change) -> set[str]:
+    """Quantifier words moving on the scope scale: "all users" → "some users"."""
+    gone, new = change.diff(_scope)
+    if not gone and not new:
+        return set()
+    before = max((words.SCOPE_WORDS[t] for t in gone), default=words.IMPLICIT_SCOPE)
+    after = max((words.SCOPE_WORDS[t] for t in new), default=words.IMPLICIT_SCOPE)
+    if after < before:
+        return {"scope_narrowed"}
+    if after > before:
+        return {"scope_widened"}
+    return set()
+
+
+def _place_findings(old_text: str, new_text: str) -> dict[str, str]:
+    """A place named before and not after narrows the scope; a newly named one widens it."""
+    before = set(_locations(old_text, 0, len(old_text)))
+    after = set(_locations(new_text, 0, len(new_text)))
+    found = {}
+    if before - after:
+        found["scope_narrowed"] = _listing(before - after) + " no longer named"
+    if after - before:
+        found["scope_widened"] = _listing(after - before) + " now named"
+    return found
+
+
+def _listing(terms: set[str]) -> str:
+    return ", ".join(f'"{term}"' for term in sorted(terms))
+
+
+def _severity_flags(change: _Change) -> set[str]:
+    """The worst severity phrase removed against the worst one added."""
+    gone, new = change.diff(_severity)
+    worst_gone = max((words.SEVERITY_PHRASES[t] for t in gone), default=-1)
+    worst_new = max((words.SEVERITY_PHRASES[t] for t in new), default=-1)
+    if worst_gone > worst_new:
+        return {"severity_down"}
+    if worst_new > worst_gone:
+        return {"severity_up"}
+    return set()
+
+
+def _cause_flags(change: _Change, flags: set[str]) -> set[str]:
+    """Inside a stated cause, words describe the cause, not the impact or who was hit."""
+    if not _touches_cause(change):
+        return flags
+    flags = flags - {"severity_down", "severity_up", "scope_narrowed", "scope_widened"}
+    if not flags & _NUMERIC_FLAGS or any(change.diff(_causes)):
+        flags.add("cause_changed")
+    return flags
+
+
+def _touches_cause(change: _Change) -> bool:
+    """Does the hunk fall inside a stated cause: after a cause marker, in the same sentence?"""
+    for text, start, end in (change.old, change.new):
+        sentence_start, sentence_end = _sentence(text, start, end)
+        for match in _CAUSES.finditer(text, sentence_start, sentence_end):
+            if match.start() < end or match.start() <= start:
+                return True
+    return False
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence (or line) around [start, end); looks back at most a paragraph."""
+    lookback = max(0, start - 600)
+    before = [m.end() for m in _SENTENCE_END.finditer(text, lookback, start)]
+    after = _SENTENCE_END.search(text, end)
+    return (before[-1] if before else lookback), (after.end() if after else len(text))
+
+
+# -- cosmetic --------------------------------------------------------------------------------
+
+
+def _is_cosmetic(hunk: _Hunk) -> bool:
+    """Only case, punctuation, whitespace, or a one-letter typo in a long plain word."""
+    old = [w.lower() for w in _words(hunk.deleted)]
+    new = [w.lower() for w in _words(hunk.inserted)]
+    if old == new:
+        return True
+    if len(old) != len(new):
+        return False
+    return all(a == b or _is_typo(a, b) for a, b in zip(old, new, strict=True))
+
+
+def _is_typo(a: str, b: str) -> bool:
+    if not (a.isalpha() and b.isalpha()) or min(len(a), len(b)) < 4:
+        return False
+    if a in _LEXICON or b in _LEXICON:
+        return False
+    # One edit only: "increase" → "decrease" is two, and not a typo.
+    return _edit_distance(a, b) <= 1
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance with adjacent transpositions counted as one edit."""
+    rows = [list(range(len(b) + 1))]
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+# -- matching --------------------------------------------------------------------------------
+
+
+class _Change:
+    """The old and new sides of one hunk: (text, start, end) each."""
+
+    def __init__(self, old: tuple[str, int, int], new: tuple[str, int, int]) -> None:
+        self.old, self.new = old, new
+
+    def diff(self, extract: _Extractor) -> tuple[list[str], list[str]]:
+        """Terms found around the change on one side only: (gone, new), with repeats."""
+        before, after = Counter(extract(*self.old)), Counter(extract(*self.new))
+        return list((before - after).elements()), list((after - before).elements())
+
+
+# Finds the terms of one kind that overlap [start, end) of a text.
+_Extractor = Callable[[str, int, int], list[str]]
+
+
+class _PatternExtractor:
+    """Terms of one pattern that overlap [start, end) (or straddle `start` when empty)."""
+
+    def __init__(
+        self,
+        pattern: re.Pattern[str],
+        canonical: Mapping[str, str] | None = None,
+        unless_followed_by: re.Pattern[str] | None = None,
+    ) -> None:
+        self.pattern, self.canonical = pattern, canonical or {}
+        self.unless_followed_by = unless_followed_by
+
+    def __call__(self, text: str, start: int, end: int) -> list[str]:
+        margin = 80  # longer than any phrase, so every overlapping match is inside the window
+        terms = []
+        for match in self.pattern.finditer(text, max(0, start - margin), end + margin):
+            if self.unless_followed_by and self.unless_followed_by.match(text, match.end()):
+                continue
+            if _overlaps(match.start(), match.end(), start, end):
+                term = _squash(match.group(0))
+                terms.append(self.canonical.get(term, term))
+        return terms
+
+
+def _overlaps(m_start: int, m_end: int, start: int, end: int) -> bool:
+    if start == end:
+        return m_start < start < m_end
+    return m_start < end and start < m_end
+
+
+def _squash(term: str) -> str:
+    return re.sub(r"\s+", " ", term.lower())
+
+
+def _phrases(phrases: Iterable[str], flags: int = re.IGNORECASE) -> re.Pattern[str]:
+    ordered = sorted(set(phrases), key=len, reverse=True)
+    body = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in ordered)
+    return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", flags)
+
+
+def _fill(pattern: str) -> str:
+    """Put the word lists into a TIME_PATTERNS entry (str.format would trip on {1,2})."""
+    lists = {
+        "{months}": words.MONTHS,
+        "{weekdays}": words.WEEKDAYS,
+        "{zones}": words.TIME_ZONES,
+        "{units}": words.DURATION_UNITS,
+        "{number_words}": tuple(words.NUMBER_WORDS),
+    }
+    for name, values in lists.items():
+        ordered = sorted(values, key=len, reverse=True)
+        pattern = pattern.replace(name, "|".join(re.escape(v) for v in ordered))
+    return pattern
+
+
+class _NumberExtractor:
+    """Amounts: digits and number words, not clock times, dates, durations or status codes."""
+
+    def __call__(self, text: str, start: int, end: int) -> list[str]:
+        lo, hi = max(0, start - 80), end + 80
+        taken = [m.span() for m in _TIME.finditer(text, lo, hi)]
+        taken += [m.span() for m in _STATUS_CODE.finditer(text, lo, hi)]
+        values = []
+        for match in _NUMBER.finditer(text, lo, hi):
+            inside = any(s <= match.start() and match.end() <= e for s, e in taken)
+            if not inside and _overlaps(match.start(), match.end(), start, end):
+                values.append(_number_value(match.group(0)))
+        return values
+
+
+def _number_value(token: str) -> str:
+    token = _squash(token)
+    if token in words.NUMBER_WORDS:
+        return f"{words.NUMBER_WORDS[token]:g}"
+    plain = token.replace(",", "").rstrip("%")
+    try:
+        return f"{float(plain):g}"
+    except ValueError:
+        return plain
+
+
+class _LocationExtractor:
+    def __call__(self, text: str, start: int, end: int) -> list[str]:
+        return [
+            term
+            for extract in (_places, _place_codes, _region_codes)
+            for term in extract(text, start, end)
+        ]
+
+
+_TIME = re.compile(
+    r"(?<![\w:/.-])(?:{})(?![\w:/-])".format(
+        "|".join(f"(?:{_fill(p)})" for p in words.TIME_PATTERNS)
+    ),
+    re.IGNORECASE,
+)
+_DURATION = re.compile(rf"(?<![\w-])(?:{_fill(words.TIME_PATTERNS[-2])})(?![\w-])", re.IGNORECASE)
+_NUMBER = re.compile(
+    rf"(?<![\w.,:/-])(?:{words.NUMBER_PATTERN}|{'|'.join(words.NUMBER_WORDS)})(?![\w/-])",
+    re.IGNORECASE,
+)
+_STATUS_CODE = re.compile(rf"(?<![\w.,-]){words.STATUS_CODE_PATTERN}", re.IGNORECASE)
+_VAGUE = _phrases(words.VAGUE_QUANTIFIERS)
+_SEVERITY = _phrases(words.SEVERITY_PHRASES)
+_HEDGES = _phrases(words.HEDGES)
+_SCOPE = _phrases(words.SCOPE_WORDS)
+_CAUSES = _phrases(words.CAUSE_MARKERS)
+_PLACES = _phrases([p for p in words.LOCATIONS if len(p) > 3])
+# Short place codes only in capitals: "US" is a country, "us" a pronoun.
+_PLACE_CODES = _phrases([p.upper() for p in words.LOCATIONS if len(p) <= 3], flags=0)
+_REGION_CODES = re.compile(rf"(?<![\w-])(?:{words.LOCATION_CODE_PATTERN})(?![\w-])", re.I)
+# Words a typo fix may not touch: swapping one of these changes what the text claims.
+_LEXICON = {
+    phrase
+    for vocabulary in (
+        words.VAGUE_QUANTIFIERS,
+        words.SEVERITY_PHRASES,
+        words.HEDGES,
+        words.SCOPE_WORDS,
+        words.CAUSE_MARKERS,
+        words.NUMBER_WORDS,
+        words.DURATION_UNITS,
+        words.MONTHS,
+        words.WEEKDAYS,
+        words.LOCATIONS,
+    )
+    for phrase in vocabulary
+    if " " not in phrase
+} | {"major", "minor", "partial", "complete", "full", "total", "none", "never", "now", "not"}
+_TIME_NOUN = re.compile(
+    r"\s+(?:{}|time|times|period)\b".format("|".join(words.DURATION_UNITS)), re.IGNORECASE
+)
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
+_WORD = re.compile(r"[^\W_]+(?:(?:['\-_]|(?<=\d)[.,:](?=\d))[^\W_]+)*%?")
+
+_numbers = _NumberExtractor()
+_durations = _PatternExtractor(_DURATION)
+_times = _PatternExtractor(_TIME)
+_vague = _PatternExtractor(_VAGUE)
+_severity = _PatternExtractor(_SEVERITY)
+_hedges = _PatternExtractor(_HEDGES, words.HEDGES)
+# "a few hours" is an amount of time, not a share of the users.
+_scope = _PatternExtractor(_SCOPE, unless_followed_by=_TIME_NOUN)
+_causes = _PatternExtractor(_CAUSES)
+_places = _PatternExtractor(_PLACES)
+_place_codes = _PatternExtractor(_PLACE_CODES)
+_region_codes = _PatternExtractor(_REGION_CODES)
+_locations = _LocationExtractor()
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+# -- reasons ---------------------------------------------------------------------------------
+
+
+def _became(old_text: str, new_text: str, hunk: _Hunk) -> str:
+    before = _quote(old_text, hunk.old_start, hunk.old_end)
+    after = _quote(new_text, hunk.new_start, hunk.new_end)
+    gone, new = _word_delta(hunk)
+    if not new and len(gone) >= 3:
+        return f'"{_clip(hunk.deleted)}" removed'
+    if not gone and len(new) >= 3:
+        return f'"{_clip(hunk.inserted)}" added'
+    return f'"{before}" became "{after}"'
+
+
+def _cosmetic_reason(old_text: str, new_text: str, hunks: list[_Hunk]) -> str:
+    if not hunks:
+        return "only whitespace, entities or quote marks differ"
+    first = hunks[0]
+    if not _words(first.deleted + first.inserted):
+        where = _quote(old_text, first.old_start, first.old_end)
+        return f'spacing or punctuation changed in "{where}"'
+    return _became(old_text, new_text, first)
+
+
+def _quote(text: str, start: int, end: int) -> str:
+    """The changed words with one word of context on each side, within the sentence."""
+    sentence_start, sentence_end = _sentence(text, start, end)
+    head = text[sentence_start:start]
+    ends_sentence = bool(re.search(r"[.!?]\s*$", text[start:end]))
+    tail = "" if ends_sentence else text[end:sentence_end]
+    head_match = re.search(r"\S+\s*$", head)
+    tail_match = re.match(r"\s*[^\s.!?,;:]+", tail)
+    left = head_match.group(0) if head_match else ""
+    right = tail_match.group(0) if tail_match else ""
+    return _clip(left + text[start:end] + right)
+
+
+def _clip(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) <= _QUOTE_LIMIT:
+        return text
+    half = _QUOTE_LIMIT // 2
+    return f"{text[:half].rstrip()} … {text[-half:].lstrip()}"

@@ -1,0 +1,60 @@
+"""The extract stage: raw bytes of a status page → a `Document`.
+
+Every extractor is a pure function `(body, content_type, options, url) -> Document` that raises
+only ExtractionError. `FORMATS` below is the whole list of formats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..errors import ExtractionError
+from ..models import Document
+from .apple import extract_apple
+from .aws import extract_aws
+from .decode import fail
+from .detect import detect_format
+from .feeds import extract_feed
+from .gcp import extract_gcp
+from .htmlpage import extract_html
+from .shape import guard
+from .slack import extract_slack
+from .statuspage import extract_statuspage
+
+Extractor = Callable[[bytes, str | None, dict, str | None], Document]
+
+FORMATS: dict[str, Extractor] = {
+    "statuspage": extract_statuspage,  # Statuspage API JSON, HTML page, history.atom/.rss
+    "apple": extract_apple,  # system_status_en_US.js (JSONP) or plain JSON
+    "gcp": extract_gcp,  # Google Cloud / Workspace incidents.json
+    "slack": extract_slack,  # Slack status API v2.0.0 current and history
+    "aws": extract_aws,  # AWS Service Health Dashboard data.json (AWS RSS is `feed`)
+    "feed": extract_feed,  # any RSS 2.0 / RSS 1.0 / Atom feed
+    "html": extract_html,  # any page: headings → incidents, blocks → updates
+}
+
+__all__ = ["FORMATS", "detect_format", "extract"]
+
+
+def extract(
+    fmt: str,
+    body: bytes,
+    content_type: str | None = None,
+    options: dict | None = None,
+    url: str | None = None,
+) -> Document:
+    """Extract `body` in format `fmt` (`auto` detects it first)."""
+    if fmt == "auto":
+        fmt = detect_format(body, content_type, url)
+    extractor = FORMATS.get(fmt)
+    if extractor is None:
+        raise ExtractionError(f"unknown format {fmt!r}; known formats: auto, {', '.join(FORMATS)}")
+    try:
+        return extractor(bytes(body), content_type, dict(options or {}), url)
+    except ExtractionError:
+        raise
+    except RecursionError:
+        raise fail(fmt, "the body is nested too deeply to read") from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        # A payload shape no check anticipated: the fetch is unparseable, the run goes on.
+        raise guard(fmt, exc) from exc

@@ -1,0 +1,84 @@
+"""AWS Service Health Dashboard `data.json` (served until 2023): `current` and `archive` events.
+
+An event's `description` is HTML holding every update, oldest first, each a
+`<div><span class="yellowfg"> 8:39 AM PDT</span>&nbsp;text</div>`; only the clock is printed,
+the day comes from the event's `date` (epoch seconds of its first update).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from bs4.element import Tag
+
+from ..models import COVERAGE_WINDOW, Document, Incident, Update
+from .decode import fail, load_json
+from .markup import fragment_to_text, parse_fragment, tag_text
+from .shape import kind, need_dicts, need_key, text, unique, words
+from .times import clock_to_utc, format_utc, parse_moment
+
+FORMAT = "aws"
+_EXPECTED = "AWS data.json: an object with 'current' and 'archive' lists"
+_IMPACT = {"0": "operational", "1": "informational", "2": "degraded", "3": "disruption"}
+_CLOCK = re.compile(r"^\s*\d{1,2}:\d{2}\s*[AaPp][Mm]\s*[A-Z]{2,5}")
+
+
+def extract_aws(body: bytes, content_type: str | None, options: dict, url: str | None) -> Document:
+    data = load_json(FORMAT, body, content_type, _EXPECTED)
+    if not isinstance(data, dict) or not {"current", "archive"} & data.keys():
+        found = f"an object with {list(data)[:8]}" if isinstance(data, dict) else kind(data)
+        raise fail(FORMAT, f"expected {_EXPECTED}, found {found}; check the source URL")
+    incidents: dict[str, Incident] = {}
+    for listing in ("current", "archive"):
+        for position, item in enumerate(need_dicts(FORMAT, data.get(listing), f"'{listing}'")):
+            incident = _incident(item, listing, f"'{listing}'[{position}]")
+            # An event moving from current to archive keeps its key: it is the same event.
+            incidents.setdefault(incident.key, incident)
+    return Document(FORMAT, tuple(incidents.values()), COVERAGE_WINDOW, {})
+
+
+def _incident(item: dict[str, Any], listing: str, where: str) -> Incident:
+    service = words(item.get("service"))
+    date = need_key(FORMAT, item.get("date"), f"{where}.date")
+    started = parse_moment(date)
+    updates = _updates(text(item.get("description")) or "", started)
+    status_code = words(item.get("status"))
+    details = fragment_to_text(text(item.get("details")))
+    return Incident(
+        key=f"{service or words(item.get('service_name'))}@{date}",
+        title=words(item.get("summary")),
+        status=listing,
+        impact=_IMPACT.get(status_code, status_code or None),
+        created_at=format_utc(started) if started else None,
+        components=(words(item.get("service_name")),) if item.get("service_name") else (),
+        updates=updates,
+        meta={"service": service or None} | ({"details": details} if details else {}),
+    )
+
+
+def _updates(description: str, started: datetime | None) -> tuple[Update, ...]:
+    soup = parse_fragment(description)
+    blocks = [div for div in soup.find_all("div") if div.find("div") is None] or [soup]
+    found: list[tuple[str, str | None, str]] = []  # (displayed, posted, body)
+    previous = started
+    for block in blocks:
+        span = block.find("span")
+        displayed = tag_text(span) if isinstance(span, Tag) and _CLOCK.match(span.get_text()) else ""
+        if isinstance(span, Tag) and displayed:
+            span.extract()
+        moment = None
+        if previous is not None and displayed:
+            moment = clock_to_utc(displayed, previous, follows=previous is not started)
+        previous = moment or previous
+        found.append((displayed, format_utc(moment) if moment else None, tag_text(block)))
+    keys = unique(
+        (posted or displayed or f"update[{n + 1}]" for n, (displayed, posted, _) in enumerate(found)),
+        newest_first=False,
+    )
+    return tuple(
+        Update(key=key, posted_at=posted, fields={"body": body}, meta={"displayed": displayed or None})
+        for key, (displayed, posted, body) in zip(keys, found, strict=True)
+        if body or displayed
+    )

@@ -1,0 +1,185 @@
+"""Raw bytes → text, JSON values and XML trees, with errors that name the format and the fix.
+
+Extractors never see an exception from a parser: anything a body can throw at json, expat or the
+codecs becomes an ExtractionError saying what was found instead.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from ..errors import ExtractionError
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Compressed or binary bodies served as text (a gzip body without Content-Encoding, an image
+# behind a wrong URL) would otherwise decode into a page of garbage.
+_MAGIC = (
+    (b"\x1f\x8b", "gzip-compressed data"),
+    (b"PK\x03\x04", "a zip archive"),
+    (b"BZh", "bzip2-compressed data"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed data"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+)
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_PROLOG = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)", re.DOTALL | re.IGNORECASE)
+_ROOT = re.compile(r"\s*<([A-Za-z][\w:.-]*)")
+_JSONP_HEAD = re.compile(r"\s*[A-Za-z_$][\w$.]*\s*\(")
+
+
+def fail(fmt: str, message: str) -> ExtractionError:
+    """An ExtractionError whose message starts with the format, the way every reader expects."""
+    return ExtractionError(f"{fmt}: {message}")
+
+
+def check_not_binary(fmt: str, body: bytes) -> None:
+    if not body.strip():
+        raise fail(fmt, "the body is empty; nothing to extract (the fetch returned no content)")
+    for magic, what in _MAGIC:
+        if body.startswith(magic):
+            raise fail(fmt, f"the body is {what}, not text; check the URL and Content-Encoding")
+    head = body[:4096]
+    if b"\x00" in head and not any(head.startswith(bom) for bom, _ in _BOMS):
+        raise fail(fmt, "the body contains NUL bytes: it is binary data, not a text page")
+
+
+def charset_of(content_type: str | None) -> str | None:
+    """The charset a Content-Type header declares, if Python knows that codec."""
+    match = _CHARSET.search(content_type or "")
+    if not match:
+        return None
+    try:
+        return codecs.lookup(match.group(1)).name
+    except LookupError:
+        return None
+
+
+def decode_text(body: bytes, content_type: str | None = None) -> str:
+    """Bytes → str: a BOM wins, then the declared charset, then UTF-8.
+
+    Bytes that are not valid in that encoding become U+FFFD: one bad byte in a vendor's page
+    should cost one character, not the whole observation (the raw bytes are kept anyway).
+    """
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return body.decode(encoding, errors="replace").lstrip("\ufeff")
+    return body.decode(charset_of(content_type) or "utf-8", errors="replace")
+
+
+def decode_html(body: bytes, content_type: str | None) -> str:
+    """An HTML page's text: a BOM, then the HTTP charset, then UTF-8, then a <meta> charset.
+
+    Valid UTF-8 is taken as UTF-8 before a <meta> declaration is believed: pages that declare
+    one charset and are served in another are common, UTF-8 that happens to be valid by
+    accident is not. Whatever is left decodes with replacement characters.
+    """
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return body.decode(encoding, errors="replace").lstrip("\ufeff")
+    declared = charset_of(content_type)
+    for encoding in (declared, "utf-8"):
+        if encoding:
+            try:
+                return body.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+    meta = _META_CHARSET.search(body[:4096])
+    encoding = charset_of("charset=" + meta.group(1).decode("ascii")) if meta else None
+    return body.decode(encoding or "utf-8", errors="replace")
+
+
+def sniff(body: bytes) -> str:
+    """What a body is, from its first bytes: json, jsonp, feed, xml, html or text."""
+    head = decode_text(body[:4096]).lstrip("\ufeff \t\r\n")
+    if head[:1] in ("{", "["):
+        return "json"
+    if _JSONP_HEAD.match(head):
+        return "jsonp"
+    if not head.startswith("<"):
+        return "text"
+    position = 0
+    while match := _PROLOG.match(head, position):
+        position = match.end()
+    root = _ROOT.match(head, position)
+    name = root.group(1).rsplit(":", 1)[-1].lower() if root else ""
+    if name in ("rss", "feed", "rdf"):
+        return "feed"
+    if head.startswith("<?xml") and name != "html":
+        return "xml"
+    return "html"
+
+
+def looks_like_markup(text: str) -> bool:
+    return text.lstrip()[:1] == "<"
+
+
+def describe(text: str) -> str:
+    """A short, printable description of what a body starts with, for error messages."""
+    head = " ".join(text.strip()[:60].split())
+    return repr(head) if head else "an empty body"
+
+
+def load_json(fmt: str, body: bytes, content_type: str | None, expected: str) -> Any:
+    """Parse a JSON (or JSONP-wrapped JSON) body; `expected` says what the format needs."""
+    check_not_binary(fmt, body)
+    text = decode_text(body, content_type)
+    if looks_like_markup(text):
+        raise fail(
+            fmt,
+            f"expected {expected} but the body is HTML/XML ({describe(text)}); the server sent "
+            "a web page (an error or challenge page?): check the URL or choose another format",
+        )
+    payload = unwrap_jsonp(text)
+    try:
+        return json.loads(payload)
+    except json.JSONDecodeError as exc:
+        truncated = " (the body looks truncated)" if exc.pos >= len(payload.rstrip()) - 1 else ""
+        raise fail(
+            fmt,
+            f"expected {expected} but the body is not valid JSON{truncated}: {exc.msg} "
+            f"at line {exc.lineno} column {exc.colno}; body starts with {describe(text)}",
+        ) from None
+    except (ValueError, RecursionError) as exc:  # absurd nesting, 5000-digit numbers
+        raise fail(fmt, f"expected {expected} but the JSON cannot be read: {exc}") from None
+
+
+def unwrap_jsonp(text: str) -> str:
+    """`callback({...});` → `{...}`; anything else unchanged."""
+    match = _JSONP_HEAD.match(text)
+    if not match:
+        return text
+    close = text.rfind(")")
+    if close < match.end() or text[close + 1 :].strip(" \t\r\n;"):
+        return text
+    return text[match.end() : close]
+
+
+def load_xml(fmt: str, body: bytes) -> ET.Element:
+    """Parse an XML body (feeds). Entity declarations are refused: feeds never need them and
+    they are how XML bombs work."""
+    check_not_binary(fmt, body)
+    if re.search(rb"<!ENTITY", body[:65536], re.IGNORECASE):
+        raise fail(fmt, "the XML declares entities (<!ENTITY>); refusing to expand them")
+    try:
+        return ET.fromstring(body)
+    except ET.ParseError as exc:
+        raise fail(
+            fmt,
+            f"the body is not well-formed XML ({exc}); body starts with "
+            f"{describe(decode_text(body[:200]))}",
+        ) from None
+    except RecursionError:
+        raise fail(fmt, "the XML is nested too deeply to read") from None

@@ -1,0 +1,72 @@
+"""Google Cloud (and Google Workspace) `incidents.json`.
+
+Two schemas are in the wild: the current one (`id`, `status_impact`, `affected_products`) and
+the one served until 2021 (`number` per service, `uri`, `most-recent-update`, no status).
+Updates carry no id; their `created` time is what stays fixed when one is rewritten (its
+`modified` moves), so it is the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urljoin
+
+from ..models import COVERAGE_WINDOW, Document, Incident, Update
+from .decode import fail, load_json
+from .markup import fragment_to_text
+from .shape import kind, names, need_dicts, need_key, text, unique, words
+from .times import to_utc
+
+FORMAT = "gcp"
+_EXPECTED = "a Google Cloud incidents.json list of incidents"
+_SITE = "https://status.cloud.google.com/"
+
+
+def extract_gcp(body: bytes, content_type: str | None, options: dict, url: str | None) -> Document:
+    data = load_json(FORMAT, body, content_type, _EXPECTED)
+    if not isinstance(data, list):
+        raise fail(FORMAT, f"expected {_EXPECTED}, found {kind(data)}; check the source URL")
+    incidents: dict[str, Incident] = {}
+    for position, item in enumerate(need_dicts(FORMAT, data, "the incident list")):
+        incident = _incident(item, f"incident [{position}]", url or _SITE)
+        incidents.setdefault(incident.key, incident)
+    return Document(FORMAT, tuple(incidents.values()), COVERAGE_WINDOW, {})
+
+
+def _incident(item: dict[str, Any], where: str, base: str) -> Incident:
+    service_key = words(item.get("service_key"))
+    if item.get("id") is not None:
+        key = need_key(FORMAT, item.get("id"), where)
+    else:  # 2020 schema: numbers restart per service ("/incident/appengine/20008")
+        key = f"{service_key}/{need_key(FORMAT, item.get('number'), where)}"
+    updates = [
+        _update(update) for update in need_dicts(FORMAT, item.get("updates"), f"{where}.updates")
+    ]
+    keys = unique(update.key for update in updates)
+    products = names(item.get("affected_products"), "title")
+    uri = words(item.get("uri"))
+    meta = {name: to_utc(item.get(name)) for name in ("begin", "end", "modified")}
+    return Incident(
+        key=key,
+        title=fragment_to_text(text(item.get("external_desc"))),
+        status=words(item.get("status_impact")) or None,
+        impact=words(item.get("severity")) or None,
+        url=urljoin(base, uri) if uri else None,
+        created_at=to_utc(item.get("created")),
+        resolved_at=to_utc(item.get("end")),
+        components=products or names([item.get("service_name")]),
+        updates=tuple(replace(u, key=k) for u, k in zip(updates, keys, strict=True)),
+        meta=meta | {"service": words(item.get("service_name")) or None},
+    )
+
+
+def _update(item: dict[str, Any]) -> Update:
+    created, when = to_utc(item.get("created")), to_utc(item.get("when"))
+    return Update(
+        key=created or when or "update",
+        posted_at=when or created,
+        status=words(item.get("status")) or None,
+        fields={"body": fragment_to_text(text(item.get("text")))},
+        meta={"created": created, "modified": to_utc(item.get("modified")), "when": when},
+    )

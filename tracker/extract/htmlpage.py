@@ -1,0 +1,253 @@
+"""Any HTML page: headings become incidents, the blocks under them become updates.
+
+A block is a paragraph, list item, table row (and the like), or loose text in a container.
+Keys are structural — a section is its heading path (`h2[1]:Past incidents/h3[1]:Jan 12`), a
+block its position among blocks of its kind in that section (`p[2]`) — never the text alone,
+so a rewritten paragraph reads as an edit of that paragraph, not a removal and an addition.
+
+Volatile parts of a page (render times, "last updated" lines, CSRF tokens, request ids, uptime
+percentages, "5 minutes ago") are dropped, so fetching an unchanged page gives the same
+document. Options: `select` (CSS of the part to keep), `ignore` (CSS of parts to drop).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from bs4 import BeautifulSoup, CData, NavigableString
+from bs4.element import Tag
+from soupsieve import SelectorSyntaxError
+
+from ..models import COVERAGE_FULL, Document, Incident, Update
+from ..text import normalize
+from .decode import fail
+from .markup import parse_html, tag_text
+
+FORMAT = "html"
+
+# Not <head> as a whole: a page that never closes it (a truncated or sloppy template) would
+# lose its body; html.parser does not move content out of <head> the way browsers do.
+_DROPPED = frozenset(
+    {
+        "script", "style", "noscript", "template", "svg", "math", "title", "meta", "link", "base",
+        "input", "button", "select", "textarea", "option", "iframe", "object", "embed",
+        "canvas", "relative-time", "time-ago",
+    }
+)  # fmt: skip
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_LEAVES = frozenset(
+    {"p", "li", "tr", "dt", "dd", "pre", "caption", "figcaption", "address", "summary"}
+)
+_CONTAINERS = frozenset(
+    {
+        "html", "body", "div", "section", "article", "main", "header", "footer", "nav",
+        "aside", "ul", "ol", "dl", "menu", "table", "thead", "tbody", "tfoot", "td", "th",
+        "blockquote", "figure", "details", "fieldset", "form", "center", "hgroup",
+    }
+)  # fmt: skip
+_BLOCKISH = frozenset(_HEADINGS) | _LEAVES | _CONTAINERS
+# Class or id fragments of elements that hold per-request values.
+_VOLATILE_NAMES = re.compile(
+    r"csrf|xsrf|nonce|request-?id|last-?updated|updated-?ago|time-?ago|relative-?time|^ago$",
+    re.IGNORECASE,
+)
+_VOLATILE_TEXT = re.compile(
+    "|".join(
+        (
+            r"\blast\s+(?:updated|refreshed|checked|modified)\b[^\n]*?(?:\d|\bago\b|\bnow\b)[^\n]*",
+            r"\b(?:page\s+)?(?:generated|rendered)\s+(?:at|on|in)\b[^\n]*?\d[^\n]*",
+            r"\b(?:request|trace|ray)[\s_-]?id\b\s*[:#=]?\s*[\w-]{6,}",
+            r"\b\d{1,3}(?:[.,]\d+)?\s?%\s*uptime\b",
+            r"\buptime\s*[:=]?\s*\d{1,3}(?:[.,]\d+)?\s?%",
+            r"\b(?:\d+|an?|one)\s+(?:seconds?|minutes?|mins?|hours?|hrs?)\s+ago\b",
+        )
+    ),
+    re.IGNORECASE,
+)
+_WORDY = re.compile(r"\w")
+
+
+@dataclass
+class _Section:
+    key: str
+    title: str
+    blocks: list[tuple[str, str]] = field(default_factory=list)  # (tag, text)
+
+
+def extract_html(
+    body: bytes, content_type: str | None, options: dict, url: str | None
+) -> Document:
+    select, ignore = _options(options)
+    soup = parse_html(FORMAT, body, content_type)
+    title = _clean(tag_text(soup.title)) if soup.title else ""
+    _drop(soup, ignore)
+    sections = _sections(_roots(soup, select))
+    if not sections:
+        raise fail(
+            FORMAT,
+            "the page has no visible text outside scripts and forms; it is probably drawn by "
+            "JavaScript: track its JSON API or feed instead",
+        )
+    page = {"title": title} if title else {}
+    return Document(FORMAT, tuple(_incident(s) for s in sections), COVERAGE_FULL, page)
+
+
+def _options(options: dict[str, Any]) -> tuple[str | None, list[str]]:
+    select = options.get("select") or None
+    ignore = options.get("ignore") or []
+    if isinstance(ignore, str):
+        ignore = [ignore]
+    if select is not None and not isinstance(select, str):
+        raise fail(FORMAT, f"option 'select' must be a CSS selector, got {select!r}")
+    if not isinstance(ignore, list) or not all(isinstance(i, str) for i in ignore):
+        raise fail(FORMAT, f"option 'ignore' must be a list of CSS selectors, got {ignore!r}")
+    return select, ignore
+
+
+def _drop(soup: BeautifulSoup, ignore: list[str]) -> None:
+    doomed = [tag for tag in soup.find_all(True) if _invisible(tag)]
+    for selector in ignore:
+        doomed.extend(_select(soup, selector, "ignore"))
+    for tag in doomed:
+        if not tag.decomposed:
+            tag.decompose()
+
+
+def _invisible(tag: Tag) -> bool:
+    if tag.name in _DROPPED or tag.has_attr("hidden") or tag.get("aria-hidden") == "true":
+        return True
+    # A page-wide <form> (ASP.NET wraps whole pages in one) holds content; other forms do not.
+    if tag.name == "form":
+        return tag.find(list(_HEADINGS)) is None
+    names = [*(tag.get("class") or ()), str(tag.get("id") or "")]
+    return any(_VOLATILE_NAMES.search(str(name)) for name in names if name)
+
+
+def _select(soup: BeautifulSoup, selector: str, option: str) -> list[Tag]:
+    try:
+        return list(soup.select(selector))
+    except (SelectorSyntaxError, ValueError, NotImplementedError) as exc:
+        raise fail(FORMAT, f"option {option!r}: {selector!r} is not a valid CSS selector ({exc})")
+
+
+def _roots(soup: BeautifulSoup, select: str | None) -> list[Tag | BeautifulSoup]:
+    if not select:
+        return [soup]
+    matched = _select(soup, select, "select")
+    if not matched:
+        raise fail(
+            FORMAT,
+            f"the 'select' selector {select!r} matched nothing on this page; the page's layout "
+            "may have changed, or an error page was served",
+        )
+    # Keep outermost matches only: a match inside another would be read twice.
+    covered: set[int] = set()
+    roots: list[Tag | BeautifulSoup] = []
+    for tag in matched:
+        if id(tag) not in covered:
+            roots.append(tag)
+            covered.update(id(d) for d in tag.descendants)
+    return roots
+
+
+def _sections(roots: list[Tag | BeautifulSoup]) -> list[_Section]:
+    top = _Section("top", "")
+    sections = [top]
+    path: list[tuple[int, str]] = []  # (heading level, key so far)
+    seen: Counter[tuple[str, str]] = Counter()
+    for root in roots:
+        flags = _block_flags(root)
+        for kind, tag, text in _events(root, flags):
+            if kind == "block":
+                sections[-1].blocks.append((tag, text))
+                continue
+            level = int(tag[1])
+            while path and path[-1][0] >= level:
+                path.pop()
+            parent = path[-1][1] if path else ""
+            seen[(parent, f"{tag}:{text}")] += 1
+            segment = f"{tag}[{seen[(parent, f'{tag}:{text}')]}]:{text[:100]}"
+            key = f"{parent}/{segment}" if parent else segment
+            path.append((level, key))
+            sections.append(_Section(key, text))
+    if not top.blocks:
+        sections.remove(top)
+    return [s for s in sections if s.blocks or s.title]
+
+
+def _incident(section: _Section) -> Incident:
+    counts: Counter[str] = Counter()
+    updates = []
+    for tag, text in section.blocks:
+        counts[tag] += 1
+        updates.append(Update(key=f"{tag}[{counts[tag]}]", fields={"text": text}))
+    return Incident(key=section.key, title=section.title, updates=tuple(updates))
+
+
+def _block_flags(root: Tag | BeautifulSoup) -> set[int]:
+    """ids of elements holding a block or heading somewhere inside (one pass, no recursion)."""
+    holders: set[int] = set()
+    for tag in reversed(list(root.find_all(True))):
+        if (tag.name in _BLOCKISH or id(tag) in holders) and tag.parent is not None:
+            holders.add(id(tag.parent))
+    return holders
+
+
+def _events(root: Tag | BeautifulSoup, holders: set[int]) -> Iterator[tuple[str, str, str]]:
+    """("heading", "h2", text) and ("block", "p", text) in document order.
+
+    Iterative on purpose: a page of 10,000 nested <div>s must not exhaust Python's stack.
+    """
+    stack: list[tuple[Tag | BeautifulSoup, Iterator[Any], list[str]]] = [
+        (root, iter(list(root.children)), [])
+    ]
+    while stack:
+        element, children, loose = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            yield from _flush(element, loose)
+        elif isinstance(child, NavigableString):
+            if type(child) in (NavigableString, CData):
+                loose.append(str(child))
+        elif not isinstance(child, Tag):
+            continue
+        elif child.name in _HEADINGS:
+            yield from _flush(element, loose)
+            text = _clean(tag_text(child))
+            if text:
+                yield ("heading", child.name, text)
+        elif child.name in _LEAVES and not _holds_heading(child, holders):
+            yield from _flush(element, loose)
+            text = _clean(tag_text(child))
+            if text:
+                yield ("block", child.name, text)
+        elif child.name in _CONTAINERS or id(child) in holders:
+            yield from _flush(element, loose)
+            stack.append((child, iter(list(child.children)), []))
+        else:
+            loose.append(child.get_text())
+
+
+def _holds_heading(tag: Tag, holders: set[int]) -> bool:
+    return id(tag) in holders and tag.find(list(_HEADINGS)) is not None
+
+
+def _flush(element: Tag | BeautifulSoup, loose: list[str]) -> Iterator[tuple[str, str, str]]:
+    """Loose text (text not inside any block) as a block named after its container."""
+    if not loose:
+        return
+    text = _clean(normalize("".join(loose)))
+    loose.clear()
+    if text:
+        name = element.name if isinstance(element, Tag) and element.name in _BLOCKISH else "text"
+        yield ("block", name, text)
+
+
+def _clean(text: str) -> str:
+    text = normalize(_VOLATILE_TEXT.sub(" ", text))
+    return text if _WORDY.search(text) else ""

@@ -1,0 +1,139 @@
+"""An Atom feed (RFC 4287) of edit events, newest first, for feed readers and newsrooms' tools.
+
+Built with ElementTree, which escapes markup; characters XML 1.0 cannot hold at all (most
+control characters, U+FFFE/U+FFFF, lone surrogates) are removed first, so the feed is
+well-formed whatever the scraped text contains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from datetime import UTC
+
+from tracker.models import EditRecord
+from tracker.report.describe import (
+    display_diff,
+    event_label,
+    event_summary,
+    parse_time,
+    wdiff,
+    window_text,
+)
+from tracker.report.safety import safe_href
+from tracker.report.views import timestamp
+
+ATOM = "http://www.w3.org/2005/Atom"
+TAG_AUTHORITY = "tag:status-tracker,2026:"
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_TAG_UNSAFE = re.compile(r"[^A-Za-z0-9._~-]+")
+
+
+def xml_text(value: object) -> str:
+    """`value` as text XML 1.0 can carry: characters it forbids are dropped."""
+    return _NOT_XML.sub("", "" if value is None else str(value))
+
+
+def entry_id(record: EditRecord) -> str:
+    """A tag URI that depends only on what changed and the two bodies it lies between.
+
+    Database row ids change when edits are rebuilt from stored snapshots; the bodies' hashes
+    do not, so a feed reader never sees the same edit twice.
+    """
+    event = record.event
+    before = record.before.sha256 if record.before else ""
+    parts = (
+        record.source,
+        event.kind,
+        event.incident_key,
+        event.update_key or "",
+        event.field or "",
+        before,
+        record.after.sha256,
+    )
+    digest = hashlib.sha256("\x00".join(parts).encode("utf-8", "replace")).hexdigest()[:32]
+    source = _TAG_UNSAFE.sub("-", record.source).strip("-") or "source"
+    return f"{TAG_AUTHORITY}edit/{source}/{digest}"
+
+
+def rfc3339(value: str | None, fallback: str) -> str:
+    """An RFC 3339 UTC time for <updated>; Atom requires one, so unreadable times fall back."""
+    moment = parse_time(value)
+    if moment is None:
+        return fallback
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _content(record: EditRecord) -> str:
+    event = record.event
+    lines = [f"{event_label(event)} {window_text(record)}."]
+    if event.silent:
+        lines.append("Silent: no new update was posted and the displayed time did not change.")
+    if event.old is not None:
+        lines += ["", "Before:", event.old]
+    if event.new is not None:
+        lines += ["", "After:", event.new]
+    lines += ["", "Word diff:", wdiff(display_diff(event))]
+    if event.reasons:
+        lines += ["", "Why it was flagged:", *(f"- {reason}" for reason in event.reasons)]
+    after = f"snapshot {record.after.snapshot_id} (sha256 {record.after.sha256})"
+    if record.before:
+        before = f"snapshot {record.before.snapshot_id} (sha256 {record.before.sha256})"
+        lines += ["", f"Evidence: between {before} and {after}."]
+    else:
+        lines += ["", f"Evidence: {after}."]
+    return "\n".join(lines)
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", {k: xml_text(v) for k, v in attrs.items()})
+    if text is not None:
+        element.text = xml_text(text)
+    return element
+
+
+def _entry(feed: ET.Element, record: EditRecord, updated: str) -> None:
+    entry = _sub(feed, "entry")
+    _sub(entry, "id", entry_id(record))
+    _sub(entry, "title", event_summary(record), type="text")
+    _sub(entry, "updated", rfc3339(record.window_end, updated))
+    author = _sub(entry, "author")
+    _sub(author, "name", record.source)
+    href = safe_href(record.after.url) or safe_href(record.source_url)
+    if href:
+        _sub(entry, "link", rel="alternate", href=href)
+    for flag in record.event.flags:
+        _sub(entry, "category", term=flag)
+    if record.event.silent:
+        _sub(entry, "category", term="silent")
+    _sub(entry, "content", _content(record), type="text")
+
+
+def build_atom(
+    records: Sequence[EditRecord],
+    *,
+    feed_id: str,
+    title: str,
+    updated: str,
+    self_url: str | None = None,
+    limit: int = 200,
+) -> bytes:
+    """The Atom document for the `limit` most recently observed edits, as UTF-8 bytes."""
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    _sub(feed, "id", feed_id)
+    _sub(feed, "title", title, type="text")
+    _sub(feed, "updated", rfc3339(updated, updated))
+    if self_url:
+        _sub(feed, "link", rel="self", href=self_url, type="application/atom+xml")
+    _sub(_sub(feed, "author"), "name", "status-tracker")
+    _sub(feed, "generator", "status-tracker")
+    newest = sorted(records, key=lambda r: (timestamp(r.window_end), r.id), reverse=True)
+    for record in newest[: max(limit, 0)]:
+        _entry(feed, record, rfc3339(updated, updated))
+    document: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return document

@@ -1,0 +1,116 @@
+"""What the git and Wayback imports share: the source they fill, time stamps, the tally.
+
+An imported version goes through `pipeline.ingest` like a live fetch; only its origin
+(`git`, `wayback`), its reference (commit, capture URL) and its observation time differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from ..archive import Archive
+from ..errors import UsageError
+from ..models import Source
+from ..pipeline import Outcome, new_source
+
+# Called after each version with (done, total); total is None while it is not yet known.
+ProgressCallback = Callable[[int, int | None], None]
+
+
+@dataclass(frozen=True)
+class Failure:
+    reference: str
+    kind: str
+    detail: str | None
+    recorded: bool = True  # False: a transient failure, retried by the next run
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """How an import ended. `read` versions went through ingest; the others were passed over."""
+
+    source: str
+    origin: str
+    found: int = 0
+    already_imported: int = 0
+    too_old: int = 0
+    not_ok: int = 0  # Wayback captures whose archived status was not 200: never fetched
+    new: int = 0
+    unchanged: int = 0
+    edits: int = 0
+    failures: tuple[Failure, ...] = ()
+
+    @property
+    def read(self) -> int:
+        return self.new + self.unchanged + sum(1 for f in self.failures if f.recorded)
+
+    @property
+    def retry_later(self) -> int:
+        return sum(1 for f in self.failures if not f.recorded)
+
+
+@dataclass
+class Tally:
+    """Counts an import as it goes; `summary()` freezes it."""
+
+    source: str
+    origin: str
+    counts: dict[str, int] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+
+    def count(self, what: str) -> None:
+        self.counts[what] = self.counts.get(what, 0) + 1
+
+    def ingested(self, reference: str, outcome: Outcome) -> None:
+        if outcome.outcome == "failed":
+            self.failures.append(Failure(reference, outcome.error or "failed", outcome.detail))
+            return
+        self.count("new" if outcome.outcome == "new" else "unchanged")
+        self.counts["edits"] = self.counts.get("edits", 0) + outcome.edits
+
+    def transient(self, reference: str, kind: str, detail: str | None) -> None:
+        self.failures.append(Failure(reference, kind, detail, recorded=False))
+
+    def summary(self) -> ImportSummary:
+        return replace(
+            ImportSummary(self.source, self.origin, failures=tuple(self.failures)),
+            **self.counts,
+        )
+
+
+def ensure_source(archive: Archive, name: str, url: str, fmt: str | None) -> Source:
+    """The source an import fills: the existing one, or a new one with `url` and `fmt`."""
+    existing = {source.name: source for source in archive.sources()}.get(name)
+    if existing is None:
+        return archive.add_source(_new_source(name, url, fmt))
+    if fmt and fmt not in ("auto", existing.format):
+        raise UsageError(
+            f"source {name!r} already exists with format {existing.format!r}, not {fmt!r}; "
+            "drop --format, or import into a new --source"
+        )
+    return existing
+
+
+def _new_source(name: str, url: str, fmt: str | None) -> Source:
+    if url.startswith(("http://", "https://")):
+        return new_source(url, name=name, fmt=fmt or "auto")
+    # A git history may have no web address; new_source still checks the name and the format.
+    checked = new_source("https://localhost/", name=name, fmt=fmt or "auto")
+    return replace(checked, url=url)
+
+
+def newest_seen(archive: Archive, source: str) -> str | None:
+    """When the source's newest version was last seen.
+
+    Versions are compared in the order they are stored, so a version observed before this
+    time cannot be added after it without inventing edits; imports pass over such versions.
+    """
+    rows = archive.latest_snapshots(source, 1)
+    return rows[0]["last_seen"] if rows else None
+
+
+def iso_utc(moment: datetime) -> str:
+    """The archive's time format (fetch.now_iso's), for a time that is not now."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,252 @@
+"""Import the history of one file of a local git repository (a git-scraping archive).
+
+Every commit that touched the file becomes one observation, at the commit's time. One
+long-running `git cat-file --batch` reads all the versions: starting a process per commit
+would cost more than storing them.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import posixpath
+import subprocess
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+from ..archive import Archive
+from ..errors import ImportFailed, UsageError
+from ..fetch import BLOCKED, EMPTY, is_challenge
+from ..models import FetchResult, Source
+from ..pipeline import ingest
+from .common import ImportSummary, ProgressCallback, Tally, ensure_source, iso_utc, newest_seen
+
+ORIGIN = "git"
+
+_CONTENT_TYPES = {
+    ".json": "application/json",
+    ".js": "application/javascript",
+    ".atom": "application/atom+xml",
+    ".rss": "application/rss+xml",
+    ".xml": "application/xml",
+    ".html": "text/html",
+    ".htm": "text/html",
+}
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    observed_at: str  # commit time in UTC, the archive's format
+
+
+def import_git(
+    archive: Archive,
+    repo: Path,
+    file: str,
+    *,
+    source: str,
+    fmt: str | None = None,
+    url: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> ImportSummary:
+    """Ingest every commit of `file` in `repo`, oldest first, skipping those already imported.
+
+    `since`/`until` take any date git understands. Each commit is stored as it is read, so an
+    interrupted import keeps what it did and a rerun carries on.
+    """
+    repo, path = _locate(_check_repo(repo), file)
+    commits = list_commits(repo, path, since=since, until=until)
+    if not commits and not _ever_committed(repo, path):
+        raise UsageError(
+            f"{file} was never committed in {repo} (on its current branch); "
+            "FILE is a path inside REPO, e.g. data/incidents.json"
+        )
+    target = ensure_source(archive, source, url or f"git:{repo}:{path}", fmt)
+    tally = Tally(target.name, ORIGIN)
+    floor = newest_seen(archive, target.name)
+    with blob_reader(repo) as read:
+        for done, commit in enumerate(commits, start=1):
+            if archive.has_reference(target.name, ORIGIN, commit.sha):
+                tally.count("already_imported")
+            elif floor and commit.observed_at < floor:
+                tally.count("too_old")
+            else:
+                result = _result(target, repo, path, commit, read(commit.sha, path))
+                outcome = ingest(
+                    archive,
+                    target,
+                    result,
+                    origin=ORIGIN,
+                    reference=commit.sha,
+                    observed_at=commit.observed_at,
+                )
+                tally.ingested(commit.sha, outcome)
+            tally.count("found")
+            if on_progress:
+                on_progress(done, len(commits))
+    return tally.summary()
+
+
+def list_commits(
+    repo: Path, path: str, *, since: str | None = None, until: str | None = None
+) -> list[Commit]:
+    """The commits of the current branch that touched `path`, oldest first."""
+    args = ["log", "--reverse", "--format=%H%x00%cI"]
+    if since:
+        args.append(f"--since={since}")
+    if until:
+        args.append(f"--until={until}")
+    output = _git(repo, [*args, "--", _pathspec(path)])
+    commits = []
+    for line in output.splitlines():
+        sha, _, when = line.partition("\x00")
+        commits.append(Commit(sha, iso_utc(datetime.fromisoformat(when))))
+    return commits
+
+
+@contextmanager
+def blob_reader(repo: Path) -> Iterator[BlobReader]:
+    reader = BlobReader(repo)
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
+class BlobReader:
+    """`git cat-file --batch`: ask for `<commit>:<path>`, read back the object's bytes."""
+
+    def __init__(self, repo: Path):
+        self.repo = repo
+        self._process = subprocess.Popen(
+            ["git", "cat-file", "--batch"],
+            cwd=repo,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def __call__(self, sha: str, path: str) -> bytes | None:
+        """The file's bytes at `sha`; None when the commit deleted it."""
+        stdin, stdout = self._pipes()
+        stdin.write(f"{sha}:{path}\n".encode())
+        stdin.flush()
+        header = stdout.readline().split()
+        if header[-1:] == [b"missing"]:
+            return None
+        if len(header) != 3:
+            raise ImportFailed(
+                f"git cat-file in {self.repo} answered {b' '.join(header)!r} for {sha}:{path}; "
+                "check the repository with `git fsck`"
+            )
+        if header[1] != b"blob":
+            raise UsageError(f"{path} is a {header[1].decode()} in {sha}, not a file")
+        size = int(header[2])
+        body = stdout.read(size)
+        stdout.read(1)  # the newline that ends every object
+        if len(body) != size:
+            raise ImportFailed(f"git cat-file in {self.repo} stopped while reading {sha}:{path}")
+        return body
+
+    def _pipes(self) -> tuple[IO[bytes], IO[bytes]]:
+        assert self._process.stdin is not None and self._process.stdout is not None
+        return self._process.stdin, self._process.stdout
+
+    def close(self) -> None:
+        stdin, _ = self._pipes()
+        stdin.close()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
+def _result(
+    source: Source, repo: Path, path: str, commit: Commit, body: bytes | None
+) -> FetchResult:
+    """One commit's version as a fetch result, judged like a live body would be."""
+    result = FetchResult(
+        url=source.url,
+        final_url=source.url,
+        started_at=commit.observed_at,
+        finished_at=commit.observed_at,
+        request={"method": "git", "repository": str(repo), "commit": commit.sha, "path": path},
+    )
+    if body is None:
+        detail = f"{path} does not exist at commit {commit.sha} (deleted or moved)"
+        return replace(result, error=EMPTY, detail=detail)
+    headers = {"Content-Type": content_type(path)}
+    result = replace(result, status=200, headers=headers, body=body)
+    if not body.strip():
+        return replace(result, error=EMPTY, detail=f"{path} is empty at commit {commit.sha}")
+    if is_challenge(200, headers, body):
+        detail = f"commit {commit.sha} holds a bot-protection challenge page, not the page"
+        return replace(result, error=BLOCKED, detail=detail)
+    return result
+
+
+def content_type(path: str) -> str:
+    """What a web server would have sent for this file, guessed from its extension."""
+    extension = posixpath.splitext(path)[1].lower()
+    guessed = _CONTENT_TYPES.get(extension) or mimetypes.guess_type(path)[0]
+    return guessed or "application/octet-stream"
+
+
+# -- the repository --------------------------------------------------------------------------
+
+
+def _git(repo: Path, args: Sequence[str]) -> str:
+    try:
+        completed = subprocess.run(
+            ["git", *args], cwd=repo, capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError as exc:
+        raise ImportFailed("git is not installed or not on PATH; install git and retry") from exc
+    if completed.returncode != 0:
+        message = completed.stderr.strip().splitlines()
+        reason = message[-1] if message else f"exit status {completed.returncode}"
+        raise UsageError(f"git {args[0]} failed in {repo}: {reason}")
+    return completed.stdout
+
+
+def _check_repo(repo: Path) -> Path:
+    repo = Path(repo).expanduser().resolve()
+    if not repo.is_dir():
+        raise UsageError(f"{repo} is not a directory; REPO is a local git repository")
+    try:
+        _git(repo, ["rev-parse", "--git-dir"])
+    except UsageError as exc:
+        raise UsageError(
+            f"{repo} is not a git repository; clone the history first (git clone URL)"
+        ) from exc
+    return repo
+
+
+def _locate(repo: Path, file: str) -> tuple[Path, str]:
+    """The repository's root, and `file` (relative to REPO, or absolute) as a path from it."""
+    if "\n" in file or not file.strip():
+        raise UsageError(f"{file!r} is not a file path")
+    relative = os.path.relpath(file, repo) if os.path.isabs(file) else file
+    prefix = _git(repo, ["rev-parse", "--show-prefix"]).strip()
+    path = posixpath.normpath(posixpath.join(prefix, Path(relative).as_posix()))
+    if path == "." or path.startswith("../"):
+        raise UsageError(f"{file} is not inside {repo}")
+    root = (repo / _git(repo, ["rev-parse", "--show-cdup"]).strip()).resolve()
+    return root, path
+
+
+def _pathspec(path: str) -> str:
+    # From the top of the repository, and never a glob: FILE names exactly one file.
+    return f":(top,literal){path}"
+
+
+def _ever_committed(repo: Path, path: str) -> bool:
+    return bool(_git(repo, ["log", "-1", "--format=%H", "--", _pathspec(path)]).strip())
