@@ -148,6 +148,22 @@ def test_a_second_import_adds_nothing_and_a_later_one_only_new_commits(archive, 
     assert (later.already_imported, later.new, later.read) == (5, 1, 1)
 
 
+def test_an_interrupted_import_keeps_what_it_stored_and_a_rerun_finishes(archive, history):
+    repo, shas = history
+
+    def interrupt(done: int, total: int | None) -> None:
+        if done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        imported(archive, repo, on_progress=interrupt)
+    assert [f["reference"] for f in archive.fetches("airbrake")][::-1] == shas[:3]
+
+    rest = imported(archive, repo)
+    assert (rest.already_imported, rest.read) == (3, 2)
+    assert [v["reference"] for v in archive.snapshots("airbrake")] == [shas[0], shas[2], shas[3]]
+
+
 def test_since_and_until_select_commits(archive, history):
     repo, shas = history
     summary = imported(

@@ -208,6 +208,16 @@ def test_command_imports_with_no_delay(tracker, httpserver):
     assert "skipped 1 archived with an HTTP status other than 200" in result.stdout
 
 
+def test_command_says_when_the_archive_has_no_captures(tracker, httpserver):
+    httpserver.expect_request("/cdx/search/cdx").respond_with_data("[]", content_type=JSON)
+    base = httpserver.url_for("/").rstrip("/")
+    result = tracker(
+        "import", "wayback", PAGE, "--source", "airbrake", "--cdx-url", f"{base}/cdx/search/cdx"
+    )
+    assert "airbrake: 0 captures read" in result.stdout
+    assert "no captures found" in result.stdout
+
+
 def test_command_rejects_a_malformed_date(tracker):
     result = tracker("import", "wayback", PAGE, "--source", "x", "--from", "2023-04", code=2)
     assert "2023-04" in result.stderr

@@ -8,6 +8,7 @@ the wording.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -49,7 +50,8 @@ def align(
     seen_at = parse_time(previous_seen_at)
     earlier = earlier_texts or {}
     if old is None:
-        return [e for incident in new.incidents for e in _added(incident, seen_at, earlier)]
+        # Nothing was observed before, so nothing can have been published behind our back.
+        return [e for incident in new.incidents for e in _added(incident, None, earlier)]
     pairs, vanished, _ = _pair(old.incidents, new.incidents, _same_incident)
     before_of = {id(after): before for before, after in pairs}
     oldest_old = _oldest(old.incidents)
@@ -81,8 +83,20 @@ def _pair(
         by_key.setdefault(item.key, []).append((position, item))
     pairs: list[tuple[_Item, _Item]] = []
     appeared: list[_Item] = []
+    pending: list[_Item] = []
+    # Unchanged items first, so a repeated key reordered on the page pairs with its twin.
     for item in new:
-        candidates = by_key.get(item.key)
+        candidates = by_key.get(item.key) or []
+        twin = None
+        if len(candidates) > 1:
+            mark = _fingerprint(item)
+            twin = next((n for n, (_, c) in enumerate(candidates) if _fingerprint(c) == mark), None)
+        if twin is None:
+            pending.append(item)
+        else:
+            pairs.append((candidates.pop(twin)[1], item))
+    for item in pending:
+        candidates = by_key.get(item.key) or []
         if candidates:
             pairs.append((candidates.pop(0)[1], item))
         else:
@@ -109,6 +123,14 @@ def _pair(
         [item for i, item in enumerate(vanished) if i not in used_old],
         [item for j, item in enumerate(appeared) if j not in used_new],
     )
+
+
+def _fingerprint(item: Incident | Update) -> str:
+    """Content in a canonical form: the order of an incident's updates does not count."""
+    data = item.to_dict()
+    if "updates" in data:
+        data["updates"] = sorted(json.dumps(u, sort_keys=True) for u in data["updates"])
+    return json.dumps(data, sort_keys=True)
 
 
 def _same_update(before: Update, after: Update) -> float:

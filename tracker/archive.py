@@ -12,7 +12,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from sqlite_utils import Migrations
 
 from .errors import UsageError
 from .models import Document, EditEvent, Source
-from .store import DB_NAME, BlobStore
+from .store import DB_NAME, BlobStore, resolve_home, run_lock
 
 migrations = Migrations("status-tracker")
 
@@ -635,5 +635,13 @@ def _source(row: dict[str, Any]) -> Source:
     )
 
 
-def open_archive(home: Path) -> Archive:
-    return Archive(home)
+@contextmanager
+def open_archive(home_option: Path | None, lock: str | None = None) -> Iterator[Archive]:
+    """The archive of the data directory `--home` names; with `lock`, for one exclusive run."""
+    home = resolve_home(home_option)
+    with run_lock(home, lock) if lock else nullcontext():
+        archive = Archive(home)
+        try:
+            yield archive
+        finally:
+            archive.close()

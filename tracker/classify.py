@@ -217,19 +217,39 @@ def _hunk_findings(hunk: _Hunk, old_text: str, new_text: str) -> dict[str, str]:
     flags = _cause_flags(change, flags)
 
     found = dict.fromkeys(flags, _became(old_text, new_text, hunk))
-    explained = "quantity_vagued" in flags and len(gone) <= 5  # the amount was the edit
-    if not explained and ((len(gone) >= 3 and not new) or _outweighs(gone, new)):
+    if "quantity_vagued" in flags and len(gone) <= 5:
+        return found  # the amount was the edit, not a clause
+    gone, new = _content_words(gone, change.old), _content_words(new, change.new)
+    if (len(gone) >= 3 and not new) or _outweighs(gone, new):
         found["text_removed"] = f'"{_clip(hunk.deleted)}" removed'
-    if not explained and ((len(new) >= 3 and not gone) or _outweighs(new, gone)):
+    if (len(new) >= 3 and not gone) or _outweighs(new, gone):
         found["text_added"] = f'"{_clip(hunk.inserted)}" added'
     return found
 
 
 def _word_delta(hunk: _Hunk) -> tuple[list[str], list[str]]:
     """Words only the old side has, and words only the new side has (case ignored)."""
-    before = Counter(w.lower() for w in _words(hunk.deleted))
-    after = Counter(w.lower() for w in _words(hunk.inserted))
+    before = Counter(_plain(w) for w in _words(hunk.deleted))
+    after = Counter(_plain(w) for w in _words(hunk.inserted))
     return list((before - after).elements()), list((after - before).elements())
+
+
+def _plain(word: str) -> str:
+    word = word.lower()
+    return _number_value(word) if _NUMBER.fullmatch(word) else word
+
+
+def _content_words(words_: list[str], side: tuple[str, int, int]) -> list[str]:
+    """The words left once quantifiers, hedges and times are set aside: what a clause adds."""
+    text, start, end = side
+    qualifiers = Counter(
+        _plain(word)
+        for pattern in _QUALIFIERS
+        for match in pattern.finditer(text, max(0, start - 80), end + 80)
+        if _overlaps(match.start(), match.end(), start, end)
+        for word in _words(match[0])
+    )
+    return list((Counter(words_) - qualifiers).elements())
 
 
 def _outweighs(more: list[str], less: list[str]) -> bool:
@@ -333,9 +353,9 @@ def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _is_cosmetic(hunk: _Hunk) -> bool:
-    """Only case, punctuation, whitespace, or a one-letter typo in a long plain word."""
-    old = [w.lower() for w in _words(hunk.deleted)]
-    new = [w.lower() for w in _words(hunk.inserted)]
+    """Only case, punctuation, whitespace, digit grouping, or a one-letter typo in a long word."""
+    old = [_plain(w) for w in _words(hunk.deleted)]
+    new = [_plain(w) for w in _words(hunk.inserted)]
     if old == new:
         return True
     if len(old) != len(new):
@@ -516,6 +536,8 @@ _LEXICON = {
 _TIME_NOUN = re.compile(
     r"\s+(?:{}|time|times|period)\b".format("|".join(words.DURATION_UNITS)), re.IGNORECASE
 )
+# Quantifiers, hedges and times qualify a statement; a clause is made of other words.
+_QUALIFIERS = (_SCOPE, _VAGUE, _HEDGES, _TIME)
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
 _WORD = re.compile(r"[^\W_]+(?:(?:['\-_]|(?<=\d)[.,:](?=\d))[^\W_]+)*%?")
 

@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager as ContextManager
 from pathlib import Path
 from typing import Any
 
 import click
 
 from . import __version__, catalog, outputs, pipeline, views
-from .archive import Archive
+from .archive import Archive, open_archive
 from .cli_history import demo, import_
 from .errors import TrackerError
 from .fetch import Policy
-from .store import resolve_home, run_lock
 
 
 class TrackerGroup(click.Group):
@@ -58,23 +56,9 @@ def cli(ctx: click.Context, home: Path | None) -> None:
     ctx.obj = {"home": home}
 
 
-@contextmanager
-def archive_for(ctx: click.Context, lock: str | None = None) -> Iterator[Archive]:
-    """Open the data directory's archive; with `lock`, hold the single-run lock too."""
-    home = resolve_home(ctx.obj["home"])
-    if lock:
-        with run_lock(home, lock):
-            archive = Archive(home)
-            try:
-                yield archive
-            finally:
-                archive.close()
-        return
-    archive = Archive(home)
-    try:
-        yield archive
-    finally:
-        archive.close()
+def archive_for(ctx: click.Context, lock: str | None = None) -> ContextManager[Archive]:
+    """The data directory's archive; with `lock`, holding the single-run lock too."""
+    return open_archive(ctx.obj["home"], lock)
 
 
 def echo_json(value: Any) -> None:

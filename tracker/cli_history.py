@@ -8,8 +8,6 @@ import re
 import shlex
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,25 +15,13 @@ import click
 from click.core import ParameterSource
 
 from . import views
-from .archive import Archive
+from .archive import open_archive
 from .demo import DEFAULT_HOME, run_demo
 from .importers import ImportSummary, WaybackPolicy, import_git, import_wayback
 from .pipeline import Outcome
-from .store import resolve_home, run_lock
 
 _NOUNS = {"git": "commit", "wayback": "capture"}
 _SHOWN_FAILURES = 20
-
-
-@contextmanager
-def _locked_archive(ctx: click.Context, command: str) -> Iterator[Archive]:
-    home = resolve_home(ctx.obj["home"] if ctx.obj else None)
-    with run_lock(home, command):
-        archive = Archive(home)
-        try:
-            yield archive
-        finally:
-            archive.close()
 
 
 class _Progress:
@@ -86,6 +72,10 @@ def summary_lines(summary: ImportSummary) -> list[str]:
         (summary.too_old, "older than the newest stored version (import into a new --source)"),
         (summary.not_ok, "archived with an HTTP status other than 200 (not fetched)"),
     ]
+    if not summary.found:
+        lines.append(
+            f"  no {noun}s found: check the address and the --from/--to or --since/--until"
+        )
     lines.extend(f"  skipped {count} {what}" for count, what in skipped if count)
     for failure in summary.failures[:_SHOWN_FAILURES]:
         later = "" if failure.recorded else " (not stored; the next run retries it)"
@@ -144,7 +134,7 @@ def import_git_command(
       tracker import git ./scraper data/airbrake/incidents.json --source airbrake --since 2023-01-01
     """
     progress = _Progress("commit", sys.stderr.isatty() and not as_json)
-    with _locked_archive(ctx, "import git") as archive:
+    with open_archive(ctx.obj["home"], "import git") as archive:
         try:
             summary = import_git(
                 archive,
@@ -220,7 +210,7 @@ def import_wayback_command(
     """
     policy = WaybackPolicy(cdx_url=cdx_url, archive_url=archive_url, delay=delay, backoff=backoff)
     progress = _Progress("capture", sys.stderr.isatty() and not as_json)
-    with _locked_archive(ctx, "import wayback") as archive:
+    with open_archive(ctx.obj["home"], "import wayback") as archive:
         try:
             summary = import_wayback(
                 archive,

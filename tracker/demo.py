@@ -25,6 +25,7 @@ from .pipeline import Outcome
 from .store import run_lock
 
 DEFAULT_HOME = Path("snapshots-demo")
+LOOPBACK = "127.0.0.1"
 MARKER = ".tracker-demo"  # only a directory holding this file is ever emptied by the demo
 
 
@@ -170,13 +171,12 @@ class _Handler(BaseHTTPRequestHandler):
 @contextmanager
 def serve_history() -> Iterator[tuple[str, HistoryServer]]:
     """The recorded pages on http://127.0.0.1:<free port>, for the duration of the block."""
-    server = HistoryServer(("127.0.0.1", 0), _Handler)
+    server = HistoryServer((LOOPBACK, 0), _Handler)
     thread = threading.Thread(target=server.serve_forever, name="demo-server", daemon=True)
     thread.start()
-    host, port = server.server_address[:2]
     try:
         with _no_proxy_for_loopback():
-            yield f"http://{host}:{port}", server
+            yield f"http://{LOOPBACK}:{server.server_port}", server
     finally:
         server.shutdown()
         server.server_close()

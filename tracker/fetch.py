@@ -217,17 +217,38 @@ def _status_text(status: int) -> str:
         return ""
 
 
+def _cause(exc: BaseException) -> BaseException:
+    """The urllib3 error behind a requests exception (requests wraps it in MaxRetryError)."""
+    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+    return getattr(inner, "reason", None) or inner
+
+
 def _timed_out(exc: BaseException) -> bool:
     """requests reports a read timeout behind retries as a ConnectionError: look inside."""
-    if isinstance(exc, requests.exceptions.Timeout):
-        return True
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, TimeoutError | urllib3.exceptions.TimeoutError)
+    cause = _cause(exc)
+    # NewConnectionError subclasses ConnectTimeoutError in urllib3, but a refused or
+    # unresolvable host is a connection failure, not a slow one.
+    if isinstance(cause, urllib3.exceptions.NewConnectionError):
+        return False
+    return isinstance(exc, requests.exceptions.Timeout) or isinstance(
+        cause, TimeoutError | urllib3.exceptions.TimeoutError
+    )
 
 
 def _reason(exc: BaseException) -> str:
-    """The innermost useful message of a requests/urllib3 exception chain."""
-    text = str(exc)
+    """A short, plain account of a network failure."""
+    cause = _cause(exc)
+    if isinstance(cause, urllib3.exceptions.NameResolutionError):
+        host = getattr(cause.conn, "host", None) or "the host"
+        return f"cannot resolve {host}: check the network and DNS"
+    if isinstance(cause, urllib3.exceptions.NewConnectionError):
+        message = str(cause).rsplit("] ", 1)[-1].rstrip("\"'")
+        return f"cannot connect: {message}"
+    if isinstance(cause, urllib3.exceptions.ReadTimeoutError):
+        return "the server stopped answering (read timeout)"
+    if isinstance(cause, urllib3.exceptions.ConnectTimeoutError):
+        return "the server did not accept the connection in time (connect timeout)"
+    text = str(cause)
     match = re.search(r"\(Caused by (\w+)\((.*)\)\)$", text)
     if match:
         text = f"{match.group(1)}: {match.group(2)}"

@@ -266,6 +266,22 @@ def name_from_url(url: str) -> str:
     return slug[:63] or "source"
 
 
+def check_name(name: str) -> str:
+    chosen = name.lower()
+    if not _NAME.match(chosen):
+        raise UsageError(
+            f"source name {chosen!r} must be lowercase letters, digits, '.', '_' or '-'"
+        )
+    return chosen
+
+
+def check_format(fmt: str) -> str:
+    if fmt != "auto" and fmt not in FORMATS:
+        known = ", ".join(sorted(FORMATS))
+        raise UsageError(f"unknown format {fmt!r}; known formats: auto, {known}")
+    return fmt
+
+
 def new_source(
     target: str,
     *,
@@ -280,15 +296,8 @@ def new_source(
         url, default_name, default_format = entry.url, entry.name, entry.format
     else:
         url, default_name, default_format = check_url(target), name_from_url(target), "auto"
-    chosen_name = (name or default_name).lower()
-    if not _NAME.match(chosen_name):
-        raise UsageError(
-            f"source name {chosen_name!r} must be lowercase letters, digits, '.', '_' or '-'"
-        )
-    chosen_format = fmt or default_format
-    if chosen_format != "auto" and chosen_format not in FORMATS:
-        known = ", ".join(sorted(FORMATS))
-        raise UsageError(f"unknown format {chosen_format!r}; known formats: auto, {known}")
+    chosen_name = check_name(name or default_name)
+    chosen_format = check_format(fmt or default_format)
     options: dict = {}
     if select:
         options["select"] = select

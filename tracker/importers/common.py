@@ -7,13 +7,14 @@ An imported version goes through `pipeline.ingest` like a live fetch; only its o
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ..archive import Archive
 from ..errors import UsageError
+from ..fetch import now_iso
 from ..models import Source
-from ..pipeline import Outcome, new_source
+from ..pipeline import Outcome, check_format, check_name, new_source
 
 # Called after each version with (done, total); total is None while it is not yet known.
 ProgressCallback = Callable[[int, int | None], None]
@@ -74,9 +75,18 @@ class Tally:
         self.failures.append(Failure(reference, kind, detail, recorded=False))
 
     def summary(self) -> ImportSummary:
-        return replace(
-            ImportSummary(self.source, self.origin, failures=tuple(self.failures)),
-            **self.counts,
+        count = self.counts.get
+        return ImportSummary(
+            self.source,
+            self.origin,
+            found=count("found", 0),
+            already_imported=count("already_imported", 0),
+            too_old=count("too_old", 0),
+            not_ok=count("not_ok", 0),
+            new=count("new", 0),
+            unchanged=count("unchanged", 0),
+            edits=count("edits", 0),
+            failures=tuple(self.failures),
         )
 
 
@@ -96,9 +106,8 @@ def ensure_source(archive: Archive, name: str, url: str, fmt: str | None) -> Sou
 def _new_source(name: str, url: str, fmt: str | None) -> Source:
     if url.startswith(("http://", "https://")):
         return new_source(url, name=name, fmt=fmt or "auto")
-    # A git history may have no web address; new_source still checks the name and the format.
-    checked = new_source("https://localhost/", name=name, fmt=fmt or "auto")
-    return replace(checked, url=url)
+    # A git history may have no web address: the name and format are still checked.
+    return Source(check_name(name), url, check_format(fmt or "auto"), {}, now_iso())
 
 
 def newest_seen(archive: Archive, source: str) -> str | None:

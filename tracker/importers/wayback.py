@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from ..archive import Archive
@@ -23,9 +22,6 @@ from ..fetch import CONNECTION, HTTP_5XX, TIMEOUT, Policy, fetch_url, make_sessi
 from ..models import FetchResult
 from ..pipeline import ingest
 from .common import ImportSummary, ProgressCallback, Tally, ensure_source, iso_utc, newest_seen
-
-if TYPE_CHECKING:  # only fetch talks HTTP; the session is passed through
-    import requests
 
 ORIGIN = "wayback"
 FIELDS = ("timestamp", "original", "statuscode", "digest", "mimetype")
@@ -155,16 +151,14 @@ class _Client:
     def __init__(self, policy: WaybackPolicy, sleep: Sleep):
         self.policy = policy
         self.sleep = sleep
-        self.session: requests.Session | None = None
+        self.session = make_session(policy.http)
         self._fetched = False
 
     def __enter__(self) -> _Client:
-        self.session = make_session(self.policy.http)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.session:
-            self.session.close()
+        self.session.close()
 
     def captures(self, url: str, start: str | None, end: str | None) -> Iterator[Capture]:
         resume: str | None = None
@@ -209,7 +203,6 @@ class _Client:
 
     def _get(self, url: str) -> FetchResult:
         """One GET; on 429 wait minutes (doubling), on transient failures seconds."""
-        assert self.session is not None
         policy = self.policy
         wait, waited, limited, retries = policy.backoff, 0.0, 0, 0
         while True:
