@@ -102,6 +102,8 @@ def test_apple_2013_rewrite():
         ),
         ("Some users may see errors.", "All users may see errors.", {"scope_widened"}),
         ("Customers may be unable to log in.", "Customers are unable to log in.", set()),
+        ("Users cannot sign in.", "Users could not sign in.", set()),
+        ("A fix is coming.", "A fix is coming as soon as possible.", {"text_added"}),
         # causes
         (
             "It was caused by a configuration change to our load balancers.",

@@ -299,14 +299,19 @@ def _place_findings(old_text: str, new_text: str) -> dict[str, str]:
     after = set(_locations(new_text, 0, len(new_text)))
     found = {}
     if before - after:
-        found["scope_narrowed"] = _listing(before - after) + " no longer named"
+        found["scope_narrowed"] = _listing(before - after, old_text) + " no longer named"
     if after - before:
-        found["scope_widened"] = _listing(after - before) + " now named"
+        found["scope_widened"] = _listing(after - before, new_text) + " now named"
     return found
 
 
-def _listing(terms: set[str]) -> str:
-    return ", ".join(f'"{term}"' for term in sorted(terms))
+def _listing(terms: set[str], text: str) -> str:
+    """The terms as the text spells them, quoted."""
+    spelled = []
+    for term in sorted(terms):
+        match = re.search(re.escape(term).replace(r"\ ", r"\s+"), text, re.IGNORECASE)
+        spelled.append(f'"{match.group(0) if match else term}"')
+    return ", ".join(spelled)
 
 
 def _severity_flags(change: _Change) -> set[str]:
@@ -424,7 +429,9 @@ class _PatternExtractor:
                 continue
             if _overlaps(match.start(), match.end(), start, end):
                 term = _squash(match.group(0))
-                terms.append(self.canonical.get(term, term))
+                term = self.canonical.get(term, term)
+                if term:
+                    terms.append(term)
         return terms
 
 
@@ -579,8 +586,11 @@ def _cosmetic_reason(old_text: str, new_text: str, hunks: list[_Hunk]) -> str:
         return "only whitespace, entities or quote marks differ"
     first = hunks[0]
     if not _words(first.deleted + first.inserted):
-        where = _quote(old_text, first.old_start, first.old_end)
-        return f'spacing or punctuation changed in "{where}"'
+        before = re.search(r"\S+\s*$", old_text[: first.old_start])
+        after = re.match(r"\s*\S+", old_text[first.old_end :])
+        left = before.group(0).strip() if before else ""
+        right = after.group(0).strip() if after else ""
+        return f'spacing or punctuation changed between "{left}" and "{right}"'
     return _became(old_text, new_text, first)
 
 

@@ -83,8 +83,66 @@ def _diff_tokens(old: Sequence[str], new: Sequence[str], capacity: int) -> DiffO
     # On the encoded form, so the cleanup moves whole tokens, never parts of words.
     engine.diff_cleanupSemantic(diffs)
     decoding = {char: token for token, char in vocabulary.items()}
-    decoded = [(op, "".join(decoding[char] for char in chars)) for op, chars in diffs]
-    return _merge(decoded)
+    diffs = _slide(_merge(diffs), decoding)
+    return _merge((op, "".join(decoding[char] for char in chars)) for op, chars in diffs)
+
+
+def _slide(diffs: DiffOps, decoding: dict[str, str]) -> DiffOps:
+    """Move each lone insertion or deletion along repeated text to the most readable place.
+
+    The library's own pass for this scores characters, and our characters all look alike, so
+    "[-do not have an ETA.\nWe-]" stays where it fell; here the score is read from the tokens:
+    a change should start and end at a line break, a sentence end or a space.
+    """
+    result = list(diffs)
+    for i in range(1, len(result) - 1):
+        (op_a, a), (op_e, e), (op_b, b) = result[i - 1], result[i], result[i + 1]
+        if op_a != EQUAL or op_b != EQUAL or op_e == EQUAL:
+            continue
+        shift = _common_suffix(a, e)
+        if shift:
+            a, e, b = a[:-shift], a[-shift:] + e[:-shift], e[-shift:] + b
+        best, best_score = (a, e, b), _edges(a, e, b, decoding)
+        while b and e[0] == b[0]:
+            a, e, b = a + e[0], e[1:] + b[0], b[1:]
+            score = _edges(a, e, b, decoding)
+            if score >= best_score:
+                best, best_score = (a, e, b), score
+        result[i - 1], result[i], result[i + 1] = (
+            (EQUAL, best[0]),
+            (op_e, best[1]),
+            (EQUAL, best[2]),
+        )
+    return tuple(result)
+
+
+def _common_suffix(a: str, b: str) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n
+
+
+def _edges(before: str, change: str, after: str, decoding: dict[str, str]) -> int:
+    def token(chars: str, index: int) -> str | None:
+        return decoding[chars[index]] if chars else None
+
+    return _edge(token(before, -1), token(change, 0)) + _edge(token(change, -1), token(after, 0))
+
+
+def _edge(left: str | None, right: str | None) -> int:
+    """How natural a cut between two tokens reads: 6 at the text's edge, 0 inside a phrase."""
+    if left is None or right is None:
+        return 6
+    if "\n" in left or "\n" in right:
+        return 5
+    if left in ".!?" and right.isspace():
+        return 4
+    if left.isspace() or right.isspace():
+        return 3
+    if not left[-1].isalnum() or not right[0].isalnum():
+        return 2
+    return 0
 
 
 def _encode(tokens: Sequence[str], vocabulary: dict[str, str], limit: int) -> str:

@@ -284,6 +284,7 @@ SEVERITY_LADDERS: tuple[dict[str, int], ...] = (
 
 # Words that soften a statement into a possibility, each with the hedge it counts as: "some
 # users may" and "may be" are one "may", so "Some users may" → "All users may" adds no hedge.
+# An empty value marks a phrase that only looks like a hedge.
 HEDGES: dict[str, str] = {
     "may": "may",
     "may be": "may",
@@ -293,6 +294,9 @@ HEDGES: dict[str, str] = {
     "might be": "might",
     "could": "could",
     "could be": "could",
+    # Not a hedge: a plain statement that something failed.
+    "could not": "",
+    "couldn't": "",
     "should": "should",
     "appears to": "appears",
     "appear to": "appears",
@@ -301,7 +305,6 @@ HEDGES: dict[str, str] = {
     "seem to": "seems",
     "potentially": "potentially",
     "possibly": "possibly",
-    "possible": "possibly",
     "likely": "likely",
     "unlikely": "likely",
     "we believe": "believe",
@@ -344,7 +347,6 @@ SCOPE_WORDS: dict[str, int] = {
     "a portion of": 2,
     "a number of": 2,
     "several": 2,
-    "part of": 2,
     "a small number of": 1,
     "a small subset of": 1,
     "a small percentage of": 1,

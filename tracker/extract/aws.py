@@ -11,11 +11,10 @@ import re
 from datetime import datetime
 from typing import Any
 
-from bs4.element import Tag
-
 from ..models import COVERAGE_WINDOW, Document, Incident, Update
 from .decode import fail, load_json
-from .markup import fragment_to_text, parse_fragment, tag_text
+from .dom import tagged
+from .markup import fragment_to_text, node_text, parse_markup
 from .shape import kind, need_dicts, need_key, text, unique, words
 from .times import clock_to_utc, format_utc, parse_moment
 
@@ -59,26 +58,26 @@ def _incident(item: dict[str, Any], listing: str, where: str) -> Incident:
 
 
 def _updates(description: str, started: datetime | None) -> tuple[Update, ...]:
-    soup = parse_fragment(description)
-    blocks = [div for div in soup.find_all("div") if div.find("div") is None] or [soup]
+    root = parse_markup(FORMAT, description)
+    blocks = [div for div in root.find_all(tagged("div")) if not div.find(tagged("div"))]
     found: list[tuple[str, str | None, str]] = []  # (displayed, posted, body)
     previous = started
-    for block in blocks:
-        span = block.find("span")
-        displayed = tag_text(span) if isinstance(span, Tag) and _CLOCK.match(span.get_text()) else ""
-        if isinstance(span, Tag) and displayed:
-            span.extract()
+    for block in blocks or [root]:
+        span = block.find(tagged("span"))
+        displayed = node_text(span) if span and _CLOCK.match(node_text(span)) else ""
+        if span and displayed:
+            block.prune(lambda node, span=span: node is span)
         moment = None
         if previous is not None and displayed:
             moment = clock_to_utc(displayed, previous, follows=previous is not started)
         previous = moment or previous
-        found.append((displayed, format_utc(moment) if moment else None, tag_text(block)))
+        found.append((displayed, format_utc(moment) if moment else None, node_text(block)))
     keys = unique(
-        (posted or displayed or f"update[{n + 1}]" for n, (displayed, posted, _) in enumerate(found)),
+        (posted or shown or f"update[{n + 1}]" for n, (shown, posted, _) in enumerate(found)),
         newest_first=False,
     )
     return tuple(
-        Update(key=key, posted_at=posted, fields={"body": body}, meta={"displayed": displayed or None})
-        for key, (displayed, posted, body) in zip(keys, found, strict=True)
-        if body or displayed
+        Update(key=key, posted_at=posted, fields={"body": body}, meta={"displayed": shown or None})
+        for key, (shown, posted, body) in zip(keys, found, strict=True)
+        if body or shown
     )

@@ -12,21 +12,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup
-from bs4.element import Tag
-
 from ..models import COVERAGE_WINDOW, Document, Incident, Update
 from .decode import fail
+from .dom import Node, classed, tagged
 from .feeds import FeedItem, read_feed
-from .markup import parse_fragment, parse_html, tag_text
+from .markup import node_text, parse_html, parse_markup
 from .shape import unique
 from .times import displayed_to_utc, parse_moment, to_utc
 
 FORMAT = "statuspage"
 
 _INCIDENT_LINK = re.compile(r"/incidents/([A-Za-z0-9_-]+)")
-_CONTAINERS = ".unresolved-incident, .scheduled-maintenance, .incident-container"
-_MARKERS = ".incidents-list, .page-status, .unresolved-incidents, .incident-container"
+_CONTAINER = classed("unresolved-incident", "scheduled-maintenance", "incident-container")
+_MARKUP = classed("incidents-list", "page-status", "unresolved-incidents", "incident-container")
 _IMPACT = re.compile(r"^impact-(\w+)$")
 _DAY = re.compile(r"([A-Z][a-z]{2})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})")
 _SEPARATOR = re.compile(r"^\s*[-\u2013\u2014]\s*")
@@ -40,25 +38,27 @@ class _Block:
 
 
 def from_page(body: bytes, content_type: str | None, url: str | None) -> Document:
-    soup = parse_html(FORMAT, body, content_type)
-    if soup.select_one(_MARKERS) is None:
+    root = parse_html(FORMAT, body, content_type)
+    if root.find(_MARKUP) is None:
         raise fail(
             FORMAT,
             "the HTML page has no Statuspage markup (no incidents list, page status or incident "
             "containers): it is another kind of page, or the server sent an error page; use the "
             "'html' format for pages not hosted by Statuspage",
         )
-    rendered = _rendered_at(soup)
-    base = url or _canonical(soup)
+    rendered = _rendered_at(root)
+    base = url or _canonical(root)
     incidents: dict[str, Incident] = {}
-    for container in soup.select(_CONTAINERS):
+    for container in root.find_all(_CONTAINER):
         incident = _page_incident(container, _day_of(container) or rendered, base)
         # An open incident is shown twice: at the top and under today's date.
         incidents.setdefault(incident.key, incident)
-    status = soup.select_one(".page-status .status")
+    page_status = root.find(classed("page-status"))
+    status = page_status.find(classed("status")) if page_status else None
+    title = root.find(tagged("title"))
     page = {
-        "name": tag_text(soup.title) if soup.title else "",
-        "status": tag_text(status) if status else "",
+        "name": node_text(title) if title else "",
+        "status": node_text(status) if status else "",
     }
     return Document(
         FORMAT, tuple(incidents.values()), COVERAGE_WINDOW, {k: v for k, v in page.items() if v}
@@ -76,8 +76,9 @@ def from_feed(body: bytes) -> Document:
 
 
 def _feed_incident(item: FeedItem) -> Incident:
-    soup = parse_fragment(item.content)
-    paragraphs = soup.find_all("p", recursive=False) or [soup]
+    content = parse_markup(FORMAT, item.content)
+    paragraphs = [child for child in content.children if isinstance(child, Node)]
+    paragraphs = [p for p in paragraphs if p.name == "p"] or [content]
     reference = parse_moment(item.published) or parse_moment(item.updated)
     updates = _updates([_read_block(p) for p in paragraphs], reference)
     link = _INCIDENT_LINK.search(item.link or "")
@@ -92,13 +93,14 @@ def _feed_incident(item: FeedItem) -> Incident:
     )
 
 
-def _page_incident(container: Tag, reference: datetime | None, base: str | None) -> Incident:
-    heading = container.select_one(".incident-title")
-    link = (heading or container).find("a", href=_INCIDENT_LINK)
-    title = tag_text(link if isinstance(link, Tag) else heading or container)
-    href = str(link.get("href")) if isinstance(link, Tag) else None
+def _page_incident(container: Node, reference: datetime | None, base: str | None) -> Incident:
+    heading = container.find(classed("incident-title"))
+    link = (heading or container).find(_incident_link)
+    title = node_text(link or heading or container)
+    href = link.get("href") if link else None
     match = _INCIDENT_LINK.search(href) if href else None
-    updates = _updates([_read_block(b) for b in container.select(".update")], reference)
+    blocks = container.find_all(classed("update"))
+    updates = _updates([_read_block(b) for b in blocks], reference)
     return Incident(
         key=match.group(1) if match else f"title:{title}",
         title=title,
@@ -110,18 +112,19 @@ def _page_incident(container: Tag, reference: datetime | None, base: str | None)
     )
 
 
-def _read_block(block: Tag | BeautifulSoup) -> _Block:
+def _incident_link(node: Node) -> bool:
+    return node.name == "a" and bool(_INCIDENT_LINK.search(node.get("href") or ""))
+
+
+def _read_block(block: Node) -> _Block:
     # "Posted <span class=ago>5 minutes ago</span>" is filled in by the page's script: volatile.
-    for ago in block.select(".ago"):
-        ago.decompose()
-    strong, small = block.find("strong"), block.find("small")
-    label = tag_text(strong) if isinstance(strong, Tag) else ""
-    displayed = tag_text(small) if isinstance(small, Tag) else ""
-    for part in (strong, small):
-        if isinstance(part, Tag):
-            part.extract()
+    block.prune(classed("ago"))
+    strong, small = block.find(tagged("strong")), block.find(tagged("small"))
+    label = node_text(strong) if strong else ""
+    displayed = node_text(small) if small else ""
+    block.prune(lambda node: node is strong or node is small)
     displayed = re.sub(r"^Posted\s*\.?\s*", "", displayed)
-    return _Block(label, displayed, _SEPARATOR.sub("", tag_text(block)))
+    return _Block(label, displayed, _SEPARATOR.sub("", node_text(block)))
 
 
 def _updates(blocks: list[_Block], reference: datetime | None) -> tuple[Update, ...]:
@@ -149,38 +152,35 @@ def _earliest(updates: tuple[Update, ...]) -> str | None:
     return min(times) if times else None
 
 
-def _impact(tag: Tag | None) -> str | None:
-    classes = tag.get("class") if tag is not None else None
-    for name in classes or ():
-        match = _IMPACT.match(str(name))
+def _impact(node: Node | None) -> str | None:
+    for name in node.classes if node else ():
+        match = _IMPACT.match(name)
         if match:
             return match.group(1)
     return None
 
 
-def _day_of(container: Tag) -> datetime | None:
+def _day_of(container: Node) -> datetime | None:
     """The date heading a past incident is listed under ("Jan 12, 2021")."""
-    day = container.find_parent(class_="status-day")
-    heading = day.select_one(".date") if day else None
-    match = _DAY.search(tag_text(heading)) if heading else None
+    day = container.ancestor(classed("status-day"))
+    heading = day.find(classed("date")) if day else None
+    match = _DAY.search(node_text(heading)) if heading else None
     if not match:
         return None
     try:  # noon, so that the day is the same in every time zone a page may use
-        day = datetime.strptime(" ".join(match.groups()), "%b %d %Y")
+        noon = datetime.strptime(" ".join(match.groups()), "%b %d %Y")
     except ValueError:
         return None
-    return day.replace(hour=12, tzinfo=UTC)
+    return noon.replace(hour=12, tzinfo=UTC)
 
 
-def _canonical(soup: BeautifulSoup) -> str | None:
-    link = soup.find("link", rel="canonical", href=True)
-    return str(link["href"]) if isinstance(link, Tag) else None
+def _canonical(root: Node) -> str | None:
+    link = root.find(lambda n: n.name == "link" and n.get("rel") == "canonical")
+    return link.get("href") if link else None
 
 
-def _rendered_at(soup: BeautifulSoup) -> datetime | None:
+def _rendered_at(root: Node) -> datetime | None:
     # Only a reference for the year of "Mar 24, 15:10 UTC"-style times; never stored, since it
     # changes on every request.
-    issued = soup.find("meta", attrs={"name": "issued"})
-    value = issued.get("content") if isinstance(issued, Tag) else None
-    moment = parse_moment(str(value)) if value else None
-    return moment.astimezone(UTC) if moment else None
+    issued = root.find(lambda n: n.name == "meta" and n.get("name") == "issued")
+    return parse_moment(issued.get("content")) if issued else None
