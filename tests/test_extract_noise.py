@@ -144,7 +144,7 @@ def test_generic_html_rewording_changes_the_hash_and_keeps_the_key() -> None:
         if u.text != v.text
     ]
     assert changed == [
-        ("h1[1]:Example Cloud Status/h2[2]:Current incidents/h3[1]:Elevated error rates in eu-west-1", "p[1]")
+        ("h1[1]:Example Cloud Status/h2[1]:Current incidents/h3[1]:Elevated error rates in eu-west-1", "p[1]")
     ]  # fmt: skip
 
 

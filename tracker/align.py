@@ -189,6 +189,10 @@ def _removed_incident(incident: Incident) -> EditEvent:
 def _changed(
     before: Incident, after: Incident, seen_at: datetime | None, earlier: EarlierTexts
 ) -> list[EditEvent]:
+    # A title, impact or status rewritten with no new update to explain it is as quiet as a
+    # reworded update: the page gives readers no sign that anything changed.
+    known = {u.key for u in before.updates}
+    unannounced = not any(u.key not in known for u in after.updates)
     events = [
         EditEvent(
             kind="incident_changed",
@@ -197,6 +201,7 @@ def _changed(
             field=name,
             old=old,
             new=new,
+            silent=unannounced,
             posted_at=after.created_at,
         )
         for name, old, new in _incident_fields(before, after)

@@ -69,7 +69,7 @@ _VOLATILE_TEXT = re.compile(
             r"\b(?:request|trace|ray)[\s_-]?id\b\s*[:#=]?\s*[\w-]{6,}",
             r"\b\d{1,3}(?:[.,]\d+)?\s?%\s*uptime\b",
             r"\buptime\s*[:=]?\s*\d{1,3}(?:[.,]\d+)?\s?%",
-            r"\b(?:\d+|an?|one)\s+(?:seconds?|minutes?|mins?|hours?|hrs?)\s+ago\b",
+            r"\b(?:\d+|an?|one)\s+(?:second|minute|min|hour|hr|day|week|month|year)s?\s+ago\b",
         )
     ),
     re.IGNORECASE,

@@ -1,0 +1,241 @@
+"""Bodies that are not what the source promised: a clear ExtractionError or a correct
+document, never another exception."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from tracker.errors import ExtractionError
+from tracker.extract import FORMATS, detect_format, extract
+from tracker.models import COVERAGE_OPEN, COVERAGE_WINDOW
+
+FORMATS_DIR = Path(__file__).parent / "fixtures" / "formats"
+JSON_FIXTURES = {
+    "statuspage": "statuspage-incidents.json",
+    "apple": "apple-developer-system-status.json",
+    "gcp": "gcp-incidents.json",
+    "slack": "slack-current.json",
+    "aws": "aws-legacy-data.json",
+}
+CHALLENGE_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Just a moment...</title></head>"
+    b"<body><h1>Checking your browser before accessing the site.</h1></body></html>"
+)
+
+
+def body_of(name: str) -> bytes:
+    return (FORMATS_DIR / name).read_bytes()
+
+
+@pytest.mark.parametrize(("fmt", "fixture"), JSON_FIXTURES.items())
+def test_truncated_json_says_so(fmt: str, fixture: str) -> None:
+    body = body_of(fixture)
+    with pytest.raises(ExtractionError, match=rf"^{fmt}: .*not valid JSON \(the body looks truncated\)"):
+        extract(fmt, body[: len(body) // 2], "application/json")
+
+
+@pytest.mark.parametrize("fmt", JSON_FIXTURES)
+def test_html_where_json_was_expected(fmt: str) -> None:
+    with pytest.raises(ExtractionError, match=rf"^{fmt}: expected .* but the body is HTML"):
+        extract(fmt, CHALLENGE_PAGE, "text/html", {}, "https://status.example.com/api/v2/x.json")
+
+
+def test_statuspage_html_error_page_at_a_json_url_is_refused() -> None:
+    with pytest.raises(ExtractionError, match="statuspage: expected a Statuspage JSON object"):
+        extract("statuspage", CHALLENGE_PAGE, "text/html", {}, "https://x.io/api/v2/incidents.json")
+    # At an HTML address the page is read as HTML, and it is not a Statuspage page either.
+    with pytest.raises(ExtractionError, match="statuspage: the HTML page has no Statuspage markup"):
+        extract("statuspage", CHALLENGE_PAGE, "text/html", {}, "https://status.example.com/")
+
+
+def test_auto_refuses_an_html_page_served_for_json() -> None:
+    with pytest.raises(ExtractionError, match="should be JSON"):
+        detect_format(CHALLENGE_PAGE, "text/html", "https://status.example.com/api/v2/summary.json")
+    with pytest.raises(ExtractionError, match="should be JSON"):
+        detect_format(CHALLENGE_PAGE, "application/json", None)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "payload", "message"),
+    [
+        ("statuspage", [], "statuspage: expected a Statuspage JSON object .* found a list"),
+        ("statuspage", {"page": {"name": "x"}, "incidents": {}}, "expected 'incidents' to be a list"),
+        ("statuspage", {"incidents": ["abc"]}, r"'incidents'\[0\] to be an object, found a string"),
+        ("statuspage", {"incidents": [{"name": "no id"}]}, r"'incidents'\[0\] has no id"),
+        ("apple", {"drpost": False}, "apple: expected Apple system status JSON"),
+        ("gcp", {"incidents": []}, "gcp: expected a Google Cloud incidents.json list"),
+        ("slack", {"status": "ok"}, "slack: expected Slack status API JSON"),
+        ("aws", [], "aws: expected AWS data.json"),
+    ],
+)
+def test_wrong_structure_names_the_format_and_what_was_found(
+    fmt: str, payload: object, message: str
+) -> None:
+    with pytest.raises(ExtractionError, match=message):
+        extract(fmt, json.dumps(payload).encode())
+
+
+@pytest.mark.parametrize(
+    ("fmt", "payload", "coverage"),
+    [
+        ("statuspage", {"page": {"name": "Example"}, "incidents": []}, COVERAGE_WINDOW),
+        ("statuspage", {"page": {}, "incidents": [], "status": {"description": "All Systems Operational"}}, COVERAGE_OPEN),
+        ("apple", {"drpost": False, "drMessage": None, "services": []}, COVERAGE_WINDOW),
+        ("gcp", [], COVERAGE_WINDOW),
+        ("slack", {"status": "ok", "active_incidents": []}, COVERAGE_OPEN),
+        ("slack", [], COVERAGE_WINDOW),
+        ("aws", {"current": [], "archive": []}, COVERAGE_WINDOW),
+    ],
+)  # fmt: skip
+def test_empty_incident_list_is_a_valid_empty_document(
+    fmt: str, payload: object, coverage: str
+) -> None:
+    document = extract(fmt, json.dumps(payload).encode())
+    assert document.incidents == ()
+    assert document.coverage == coverage
+
+
+def test_empty_feed_is_a_valid_empty_document() -> None:
+    feed = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title></channel></rss>'
+    assert extract("feed", feed).incidents == ()
+
+
+@pytest.mark.parametrize("fmt", [*FORMATS, "auto"])
+@pytest.mark.parametrize("body", [b"", b"  \r\n\t "])
+def test_empty_body(fmt: str, body: bytes) -> None:
+    with pytest.raises(ExtractionError, match="the body is empty"):
+        extract(fmt, body)
+
+
+@pytest.mark.parametrize("fmt", [*FORMATS, "auto"])
+def test_compressed_body_served_as_text(fmt: str) -> None:
+    with pytest.raises(ExtractionError, match="gzip-compressed data"):
+        extract(fmt, gzip.compress(body_of("statuspage-incidents.json")))
+
+
+def test_invalid_utf8_in_json_costs_one_character() -> None:
+    body = body_of("statuspage-incident.json").replace(
+        b"This incident has been resolved.", b"This incident has been r\xe9solved."
+    )
+    document = extract("statuspage", body, "application/json")
+    assert document.incidents[0].updates[0].fields["body"] == "This incident has been r\ufffdsolved."
+
+
+def test_invalid_utf8_in_html_costs_one_character() -> None:
+    document = extract("html", b"<h1>Status</h1><p>Caf\xe9 \xff down</p>", "text/html")
+    assert document.incidents[0].updates[0].text == "Caf\ufffd \ufffd down"
+
+
+def test_declared_charset_is_honoured() -> None:
+    page = "<h1>Statut</h1><p>Réseau dégradé à 30 %</p>".encode("windows-1252")
+    by_header = extract("html", page, "text/html; charset=windows-1252")
+    assert by_header.incidents[0].updates[0].text == "Réseau dégradé à 30 %"
+    by_meta = extract("html", b'<meta charset="windows-1252">' + page, "text/html")
+    assert by_meta.incidents[0].updates[0].text == "Réseau dégradé à 30 %"
+
+
+def test_invalid_utf8_in_a_feed_is_a_clear_error() -> None:
+    feed = body_of("apple-derived-rss.xml").replace(b"Some users", b"Some \xff users")
+    with pytest.raises(ExtractionError, match="feed: the body is not well-formed XML"):
+        extract("feed", feed)
+
+
+def test_unknown_format() -> None:
+    with pytest.raises(ExtractionError, match="unknown format 'rss'.*statuspage"):
+        extract("rss", b"<rss/>")
+
+
+def test_xml_that_is_not_a_feed() -> None:
+    sitemap = b'<?xml version="1.0"?><urlset><url><loc>https://x</loc></url></urlset>'
+    with pytest.raises(ExtractionError, match="not an RSS or Atom feed"):
+        detect_format(sitemap, "application/xml", None)
+    with pytest.raises(ExtractionError, match="feed: expected an RSS or Atom feed.*<urlset>"):
+        extract("feed", sitemap)
+
+
+def test_xml_entity_expansion_is_refused() -> None:
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><rss><channel><title>&b;</title>'
+        b"</channel></rss>"
+    )
+    with pytest.raises(ExtractionError, match="declares entities"):
+        extract("feed", bomb)
+
+
+def test_five_megabyte_page() -> None:
+    section = (
+        "<h2>Incident {n}</h2><p>Between 14:05 and 14:45 UTC, 30% of requests failed.<br>"
+        "We rolled back.</p><ul><li>API: degraded</li></ul>\n"
+    )
+    sections = "".join(section.format(n=n) for n in range(5_000_000 // len(section)))
+    page = f"<html><body>{sections}</body></html>".encode()
+    assert len(page) > 5_000_000
+    document = extract("html", page)
+    assert len(document.incidents) == 5_000_000 // len(section)
+    last = document.incidents[-1]
+    assert [u.text for u in last.updates] == [
+        "Between 14:05 and 14:45 UTC, 30% of requests failed.\nWe rolled back.",
+        "API: degraded",
+    ]
+
+
+def test_five_megabyte_statuspage_json() -> None:
+    data = json.loads(body_of("statuspage-incidents.json"))
+    template = data["incidents"][0]
+    data["incidents"] = [dict(template, id=f"inc{n}") for n in range(1800)]
+    body = json.dumps(data).encode()
+    assert len(body) > 5_000_000
+    assert len(extract("statuspage", body).incidents) == 1800
+
+
+@pytest.mark.parametrize("fmt", ["html", "statuspage"])
+def test_deeply_nested_markup(fmt: str) -> None:
+    inner = '<div class="incidents-list"><h2>Deep</h2><p>still read</p></div>'
+    page = ("<html><body>" + "<div>" * 10_000 + inner + "</div>" * 10_000 + "</body></html>").encode()
+    document = extract(fmt, page)
+    if fmt == "html":
+        assert document.incidents[0].updates[0].text == "still read"
+    else:
+        assert document.incidents == ()
+
+
+def test_deeply_nested_unclosed_inline_markup() -> None:
+    page = ("<p>" + "<span><b>" * 10_000 + "deep words").encode()
+    assert extract("html", page).incidents[0].updates[0].text == "deep words"
+
+
+@pytest.mark.parametrize("fmt", list(JSON_FIXTURES))
+def test_deeply_nested_json(fmt: str) -> None:
+    with pytest.raises(ExtractionError, match=f"^{fmt}: "):
+        extract(fmt, b"[" * 100_000 + b"]" * 100_000)
+
+
+def test_deeply_nested_json_detection() -> None:
+    with pytest.raises(ExtractionError, match="^auto: "):
+        detect_format(b"[" * 100_000 + b"]" * 100_000, None, None)
+
+
+def test_deeply_nested_feed() -> None:
+    feed = b"<rss><channel>" + b"<x>" * 5000 + b"</x>" * 5000 + b"</channel></rss>"
+    assert extract("feed", feed).incidents == ()
+
+
+def test_html_options_errors() -> None:
+    page = b"<h1>Status</h1><p>ok</p>"
+    with pytest.raises(ExtractionError, match="not a valid CSS selector"):
+        extract("html", page, options={"select": "div[[["})
+    with pytest.raises(ExtractionError, match="matched nothing"):
+        extract("html", page, options={"select": "#incidents"})
+    with pytest.raises(ExtractionError, match="must be a list of CSS selectors"):
+        extract("html", page, options={"ignore": [3]})
+
+
+def test_page_drawn_by_javascript_is_not_a_version() -> None:
+    shell = b'<html><head><script src="/app.js"></script></head><body><div id="root"></div></body></html>'
+    with pytest.raises(ExtractionError, match="probably drawn by JavaScript"):
+        extract("html", shell)
