@@ -89,7 +89,7 @@ def log_line(row: dict[str, Any]) -> str:
     digest = (row["sha256"] or "")[:12] or "-"
     version = f"version {row['snapshot']}" if row["snapshot"] else ""
     what = row["outcome"] if not row["error"] else f"failed: {row['error']}"
-    line = f"{row['started_at']:<27} {what:<22} {status:>3}  {digest:<12}  {version}"
+    line = f"{when(row['started_at']):<23} {what:<22} {status:>3}  {digest:<12}  {version}"
     if row["error"] and row["detail"]:
         line += f"  ({row['detail']})"
     return line.rstrip()
@@ -130,6 +130,19 @@ def parse_when(value: str) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def when(value: str | None) -> str:
+    """`2026-11-23T13:41:34.749308Z` → `2026-11-23 13:41:34 UTC`, for people to read."""
+    if not value:
+        return "?"
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def use_color(no_color: bool) -> bool:
@@ -182,7 +195,7 @@ def _incident_json(incident: Incident) -> dict[str, Any]:
 def page_text(page: dict[str, Any]) -> str:
     lines = [
         f"{page['source']} — version {page['snapshot']} ({page['format']}), "
-        f"seen {page['first_seen']} to {page['last_seen']}",
+        f"seen {when(page['first_seen'])} to {when(page['last_seen'])}",
         f"{page['url']}",
     ]
     status = page["page"].get("status") if page["page"] else None
@@ -201,9 +214,9 @@ def page_text(page: dict[str, Any]) -> str:
         if header:
             lines.append(f"  {header}")
         for update in incident["updates"]:
-            when = update["posted_at"] or "undated"
-            label = f"{update['status']} — " if update["status"] else ""
-            lines.append(f"  • {when}  {label}")
+            posted = when(update["posted_at"]) if update["posted_at"] else "undated"
+            label = f"· {update['status']}" if update["status"] else ""
+            lines.append(f"  • {posted}  {label}")
             lines.extend(
                 textwrap.fill(part, 96, initial_indent="      ", subsequent_indent="      ")
                 for part in update["text"].split("\n")
@@ -293,7 +306,8 @@ def change_text(record: EditRecord, color: bool) -> str:
     head += f" · score {e.score:g}"
     if color:
         head = click.style(head, bold=True)
-    window = f"between {record.window_start or 'the first version'} and {record.window_end}"
+    start = when(record.window_start) if record.window_start else "the first version"
+    window = f"between {start} and {when(record.window_end)}"
     lines = [head, f"    {window}"]
     if e.diff:
         lines.append("    " + render_diff(e.diff, color).replace("\n", "\n    "))
@@ -330,8 +344,8 @@ def compare_versions(archive: Archive, name: str, a: int | None, b: int | None) 
 def comparison_text(comparison: dict[str, Any], color: bool) -> str:
     old, new = comparison["old"], comparison["new"]
     lines = [
-        f"{comparison['source']}: version {old['id']} (seen {old['first_seen']} to "
-        f"{old['last_seen']}) → version {new['id']} (first seen {new['first_seen']})"
+        f"{comparison['source']}: version {old['id']} (seen {when(old['first_seen'])} to "
+        f"{when(old['last_seen'])}) → version {new['id']} (first seen {when(new['first_seen'])})"
     ]
     events: list[EditEvent] = comparison["events"]
     if not events:
@@ -378,7 +392,7 @@ def search_text(row: dict[str, Any]) -> str:
     title = row["incident_title"] or row["incident"]
     return (
         f"{row['source']} · {title} · update {row['update']}\n"
-        f"    seen {row['first_seen']} to {row['last_seen']} "
+        f"    seen {when(row['first_seen'])} to {when(row['last_seen'])} "
         f"(versions {row['first_snapshot']}–{row['last_snapshot']})\n"
         f"    {row['snippet']}\n"
     )

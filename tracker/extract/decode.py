@@ -146,11 +146,14 @@ def load_json(fmt: str, body: bytes, content_type: str | None, expected: str) ->
     try:
         return json.loads(payload)
     except json.JSONDecodeError as exc:
-        truncated = " (the body looks truncated)" if exc.pos >= len(payload.rstrip()) - 1 else ""
+        # The parser stopped at the very end, or in a string that never closes: the body was
+        # cut short (a dropped connection, a size limit), not written wrong.
+        cut = exc.pos >= len(payload.rstrip()) - 1 or exc.msg.startswith("Unterminated string")
         raise fail(
             fmt,
-            f"expected {expected} but the body is not valid JSON{truncated}: {exc.msg} "
-            f"at line {exc.lineno} column {exc.colno}; body starts with {describe(text)}",
+            f"expected {expected} but the body is not valid JSON"
+            f"{' (the body looks truncated)' if cut else ''}: {exc.msg} (line {exc.lineno}, "
+            f"column {exc.colno}); the body starts with {describe(text)}",
         ) from None
     except (ValueError, RecursionError) as exc:  # absurd nesting, 5000-digit numbers
         raise fail(fmt, f"expected {expected} but the JSON cannot be read: {exc}") from None
