@@ -71,7 +71,9 @@ def statuspage_atom(target: int) -> bytes:
     feed = _read("statuspage-history.atom")
     start, end = feed.index("<entry>"), feed.rindex("</entry>") + len("</entry>")
     entries = feed[start:end]
-    repeated = _repeat(lambda n: re.sub(r"incidents/(\w+)", rf"incidents/\g<1>{n}", entries), target)
+    repeated = _repeat(
+        lambda n: re.sub(r"incidents/(\w+)", rf"incidents/\g<1>{n}", entries), target
+    )
     return (feed[:start] + "".join(repeated) + feed[end:]).encode()
 
 
@@ -157,7 +159,9 @@ def main(megabytes: float = 5.0) -> None:
             document = extract(fmt, body)
             best = min(best, time.perf_counter() - started)
         size = len(body) / 1_000_000
-        print(f"{label:<28}{size:>7.2f}{len(document.incidents):>11}{best:>10.2f}{best / size:>8.2f}")
+        print(
+            f"{label:<28}{size:>7.2f}{len(document.incidents):>11}{best:>10.2f}{best / size:>8.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -34,7 +34,9 @@ def body_of(name: str) -> bytes:
 @pytest.mark.parametrize(("fmt", "fixture"), JSON_FIXTURES.items())
 def test_truncated_json_says_so(fmt: str, fixture: str) -> None:
     body = body_of(fixture)
-    with pytest.raises(ExtractionError, match=rf"^{fmt}: .*not valid JSON \(the body looks truncated\)"):
+    with pytest.raises(
+        ExtractionError, match=rf"^{fmt}: .*not valid JSON \(the body looks truncated\)"
+    ):
         extract(fmt, body[: len(body) // 2], "application/json")
 
 
@@ -63,7 +65,11 @@ def test_auto_refuses_an_html_page_served_for_json() -> None:
     ("fmt", "payload", "message"),
     [
         ("statuspage", [], "statuspage: expected a Statuspage JSON object .* found a list"),
-        ("statuspage", {"page": {"name": "x"}, "incidents": {}}, "expected 'incidents' to be a list"),
+        (
+            "statuspage",
+            {"page": {"name": "x"}, "incidents": {}},
+            "expected 'incidents' to be a list",
+        ),
         ("statuspage", {"incidents": ["abc"]}, r"'incidents'\[0\] to be an object, found a string"),
         ("statuspage", {"incidents": [{"name": "no id"}]}, r"'incidents'\[0\] has no id"),
         ("apple", {"drpost": False}, "apple: expected Apple system status JSON"),
@@ -83,14 +89,18 @@ def test_wrong_structure_names_the_format_and_what_was_found(
     ("fmt", "payload", "coverage"),
     [
         ("statuspage", {"page": {"name": "Example"}, "incidents": []}, COVERAGE_WINDOW),
-        ("statuspage", {"page": {}, "incidents": [], "status": {"description": "All Systems Operational"}}, COVERAGE_OPEN),
+        (
+            "statuspage",
+            {"page": {}, "incidents": [], "status": {"description": "All Systems Operational"}},
+            COVERAGE_OPEN,
+        ),
         ("apple", {"drpost": False, "drMessage": None, "services": []}, COVERAGE_WINDOW),
         ("gcp", [], COVERAGE_WINDOW),
         ("slack", {"status": "ok", "active_incidents": []}, COVERAGE_OPEN),
         ("slack", [], COVERAGE_WINDOW),
         ("aws", {"current": [], "archive": []}, COVERAGE_WINDOW),
     ],
-)  # fmt: skip
+)
 def test_empty_incident_list_is_a_valid_empty_document(
     fmt: str, payload: object, coverage: str
 ) -> None:
@@ -122,7 +132,9 @@ def test_invalid_utf8_in_json_costs_one_character() -> None:
         b"This incident has been resolved.", b"This incident has been r\xe9solved."
     )
     document = extract("statuspage", body, "application/json")
-    assert document.incidents[0].updates[0].fields["body"] == "This incident has been r\ufffdsolved."
+    assert (
+        document.incidents[0].updates[0].fields["body"] == "This incident has been r\ufffdsolved."
+    )
 
 
 def test_invalid_utf8_in_html_costs_one_character() -> None:
@@ -196,7 +208,9 @@ def test_five_megabyte_statuspage_json() -> None:
 @pytest.mark.parametrize("fmt", ["html", "statuspage"])
 def test_deeply_nested_markup(fmt: str) -> None:
     inner = '<div class="incidents-list"><h2>Deep</h2><p>still read</p></div>'
-    page = ("<html><body>" + "<div>" * 10_000 + inner + "</div>" * 10_000 + "</body></html>").encode()
+    page = (
+        "<html><body>" + "<div>" * 10_000 + inner + "</div>" * 10_000 + "</body></html>"
+    ).encode()
     document = extract(fmt, page)
     if fmt == "html":
         assert document.incidents[0].updates[0].text == "still read"
@@ -236,6 +250,9 @@ def test_html_options_errors() -> None:
 
 
 def test_page_drawn_by_javascript_is_not_a_version() -> None:
-    shell = b'<html><head><script src="/app.js"></script></head><body><div id="root"></div></body></html>'
+    shell = (
+        b'<html><head><script src="/app.js"></script></head>'
+        b'<body><div id="root"></div></body></html>'
+    )
     with pytest.raises(ExtractionError, match="probably drawn by JavaScript"):
         extract("html", shell)

@@ -24,27 +24,87 @@ GOLDEN_DIR = FIXTURES / "golden"
 JSON = "application/json; charset=utf-8"
 # (fixture, format, Content-Type, URL it is served from)
 CASES = [
-    ("statuspage-summary.json", "statuspage", JSON, "https://www.githubstatus.com/api/v2/summary.json"),
-    ("statuspage-summary-cloudflare.json", "statuspage", JSON, "https://www.cloudflarestatus.com/api/v2/summary.json"),
-    ("statuspage-incidents.json", "statuspage", JSON, "https://status.airbrake.io/api/v2/incidents.json"),
-    ("statuspage-incident.json", "statuspage", JSON, "https://www.githubstatus.com/api/v2/incidents/00km0kwpz23b.json"),
-    ("incidentio-statuspage-compat-summary.json", "statuspage", JSON, "https://status.openai.com/api/v2/summary.json"),
-    ("statuspage-history.atom", "statuspage", "application/atom+xml", "https://www.githubstatus.com/history.atom"),
-    ("statuspage-page.html", "statuspage", "text/html; charset=utf-8", "https://status.agorapulse.com/"),
+    (
+        "statuspage-summary.json",
+        "statuspage",
+        JSON,
+        "https://www.githubstatus.com/api/v2/summary.json",
+    ),
+    (
+        "statuspage-summary-cloudflare.json",
+        "statuspage",
+        JSON,
+        "https://www.cloudflarestatus.com/api/v2/summary.json",
+    ),
+    (
+        "statuspage-incidents.json",
+        "statuspage",
+        JSON,
+        "https://status.airbrake.io/api/v2/incidents.json",
+    ),
+    (
+        "statuspage-incident.json",
+        "statuspage",
+        JSON,
+        "https://www.githubstatus.com/api/v2/incidents/00km0kwpz23b.json",
+    ),
+    (
+        "incidentio-statuspage-compat-summary.json",
+        "statuspage",
+        JSON,
+        "https://status.openai.com/api/v2/summary.json",
+    ),
+    (
+        "statuspage-history.atom",
+        "statuspage",
+        "application/atom+xml",
+        "https://www.githubstatus.com/history.atom",
+    ),
+    (
+        "statuspage-page.html",
+        "statuspage",
+        "text/html; charset=utf-8",
+        "https://status.agorapulse.com/",
+    ),
     ("gcp-incidents.json", "gcp", JSON, "https://status.cloud.google.com/incidents.json"),
-    ("gcp-incidents-2020-schema.json", "gcp", JSON, "https://status.cloud.google.com/incidents.json"),
+    (
+        "gcp-incidents-2020-schema.json",
+        "gcp",
+        JSON,
+        "https://status.cloud.google.com/incidents.json",
+    ),
     ("aws-legacy-data.json", "aws", JSON, "https://status.aws.amazon.com/data.json"),
     ("slack-current.json", "slack", JSON, "https://status.slack.com/api/v2.0.0/current"),
     ("slack-history.json", "slack", JSON, "https://status.slack.com/api/v2.0.0/history"),
-    ("apple-developer-system-status.json", "apple", "application/javascript", "https://www.apple.com/support/systemstatus/data/developer/system_status_en_US.js"),
-    ("apple-system-status-2013-imessage.js", "apple", "application/javascript", "https://www.apple.com/support/systemstatus/data/system_status_en_US.js"),
-    ("apple-derived-rss.xml", "feed", "application/rss+xml", "https://raw.githubusercontent.com/maatheusgois-dd/apple-developer-system-status-rss/main/rss/all-apple-services.rss"),
-]  # fmt: skip
+    (
+        "apple-developer-system-status.json",
+        "apple",
+        "application/javascript",
+        "https://www.apple.com/support/systemstatus/data/developer/system_status_en_US.js",
+    ),
+    (
+        "apple-system-status-2013-imessage.js",
+        "apple",
+        "application/javascript",
+        "https://www.apple.com/support/systemstatus/data/system_status_en_US.js",
+    ),
+    (
+        "apple-derived-rss.xml",
+        "feed",
+        "application/rss+xml",
+        "https://raw.githubusercontent.com/maatheusgois-dd/apple-developer-system-status-rss/main/rss/all-apple-services.rss",
+    ),
+]
 # The same bodies read by the generic extractors, as a user who picks them would.
 GENERIC = [
-    ("statuspage-history.atom", "feed", "application/atom+xml", "https://www.githubstatus.com/history.atom"),
+    (
+        "statuspage-history.atom",
+        "feed",
+        "application/atom+xml",
+        "https://www.githubstatus.com/history.atom",
+    ),
     ("statuspage-page.html", "html", "text/html; charset=utf-8", "https://status.agorapulse.com/"),
-]  # fmt: skip
+]
 
 
 def body_of(name: str) -> bytes:
@@ -94,14 +154,30 @@ def test_formats_is_the_documented_registry() -> None:
 @pytest.mark.parametrize(
     ("fixture", "url", "coverage"),
     [
-        ("statuspage-summary.json", "https://www.githubstatus.com/api/v2/summary.json", COVERAGE_OPEN),
-        ("statuspage-incidents.json", "https://status.airbrake.io/api/v2/incidents.json", COVERAGE_WINDOW),
-        ("statuspage-incidents.json", "https://status.airbrake.io/api/v2/incidents/unresolved.json", COVERAGE_OPEN),
-        ("statuspage-incident.json", "https://www.githubstatus.com/api/v2/incidents/00km0kwpz23b.json", COVERAGE_FULL),
+        (
+            "statuspage-summary.json",
+            "https://www.githubstatus.com/api/v2/summary.json",
+            COVERAGE_OPEN,
+        ),
+        (
+            "statuspage-incidents.json",
+            "https://status.airbrake.io/api/v2/incidents.json",
+            COVERAGE_WINDOW,
+        ),
+        (
+            "statuspage-incidents.json",
+            "https://status.airbrake.io/api/v2/incidents/unresolved.json",
+            COVERAGE_OPEN,
+        ),
+        (
+            "statuspage-incident.json",
+            "https://www.githubstatus.com/api/v2/incidents/00km0kwpz23b.json",
+            COVERAGE_FULL,
+        ),
         ("statuspage-history.atom", None, COVERAGE_WINDOW),
         ("statuspage-page.html", None, COVERAGE_WINDOW),
     ],
-)  # fmt: skip
+)
 def test_statuspage_coverage(fixture: str, url: str | None, coverage: str) -> None:
     assert extract("statuspage", body_of(fixture), None, {}, url).coverage == coverage
 
@@ -151,7 +227,10 @@ def test_statuspage_feed_splits_entries_into_updates_with_displayed_times() -> N
     )
     # Two updates shown at the same minute: the older keeps the plain key.
     second = document.incidents[1]
-    assert [u.key for u in second.updates[-2:]] == ["2026-08-18T07:40:00Z#2", "2026-08-18T07:40:00Z"]
+    assert [u.key for u in second.updates[-2:]] == [
+        "2026-08-18T07:40:00Z#2",
+        "2026-08-18T07:40:00Z",
+    ]
 
 
 def test_statuspage_html_converts_the_pages_time_zone() -> None:

@@ -28,7 +28,7 @@ migrations = Migrations("status-tracker")
 
 @migrations()
 def m001_core(db: sqlite_utils.Database) -> None:
-    db["sources"].create(
+    db.table("sources").create(
         {
             "id": int,
             "name": str,
@@ -41,8 +41,8 @@ def m001_core(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"name", "url", "format"},
     )
-    db["sources"].create_index(["name"], unique=True)
-    db["snapshots"].create(
+    db.table("sources").create_index(["name"], unique=True)
+    db.table("snapshots").create(
         {
             "id": int,
             "source_id": int,
@@ -64,8 +64,8 @@ def m001_core(db: sqlite_utils.Database) -> None:
         foreign_keys=[("source_id", "sources", "id")],
         not_null={"source_id", "sha256", "first_seen", "last_seen", "origin"},
     )
-    db["snapshots"].create_index(["source_id", "id"])
-    db["fetches"].create(
+    db.table("snapshots").create_index(["source_id", "id"])
+    db.table("fetches").create(
         {
             "id": int,
             "source_id": int,
@@ -87,13 +87,13 @@ def m001_core(db: sqlite_utils.Database) -> None:
         foreign_keys=[("source_id", "sources", "id"), ("snapshot_id", "snapshots", "id")],
         not_null={"source_id", "started_at", "outcome"},
     )
-    db["fetches"].create_index(["source_id", "id"])
-    db["fetches"].create_index(["source_id", "origin", "reference"])
+    db.table("fetches").create_index(["source_id", "id"])
+    db.table("fetches").create_index(["source_id", "origin", "reference"])
 
 
 @migrations()
 def m002_history(db: sqlite_utils.Database) -> None:
-    db["incidents"].create(
+    db.table("incidents").create(
         {
             "id": int,
             "source_id": int,
@@ -108,8 +108,8 @@ def m002_history(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("source_id", "sources", "id")],
     )
-    db["incidents"].create_index(["source_id", "key"], unique=True)
-    db["update_versions"].create(
+    db.table("incidents").create_index(["source_id", "key"], unique=True)
+    db.table("update_versions").create(
         {
             "id": int,
             "source_id": int,
@@ -127,11 +127,11 @@ def m002_history(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("source_id", "sources", "id")],
     )
-    db["update_versions"].create_index(
+    db.table("update_versions").create_index(
         ["source_id", "incident_key", "update_key", "text_hash"], unique=True
     )
-    db["update_versions"].enable_fts(["text"], create_triggers=True, tokenize="porter")
-    db["edits"].create(
+    db.table("update_versions").enable_fts(["text"], create_triggers=True, tokenize="porter")
+    db.table("edits").create(
         {
             "id": int,
             "source_id": int,
@@ -162,8 +162,8 @@ def m002_history(db: sqlite_utils.Database) -> None:
             ("after_snapshot", "snapshots", "id"),
         ],
     )
-    db["edits"].create_index(["source_id", "after_snapshot"])
-    db["edits"].create_index(["score"])
+    db.table("edits").create_index(["source_id", "after_snapshot"])
+    db.table("edits").create_index(["score"])
 
 
 @migrations()
@@ -249,14 +249,14 @@ class Archive:
         }
         with self.db.atomic():
             if row:
-                self.db["sources"].update(row["id"], values)
+                self.db.table("sources").update(row["id"], values)
             else:
-                self.db["sources"].insert(values)
+                self.db.table("sources").insert(values)
         return source
 
     def _source_row(self, name: str, include_removed: bool = False) -> dict[str, Any] | None:
         where = "name = ?" if include_removed else "name = ? and removed_at is null"
-        rows = list(self.db["sources"].rows_where(where, [name]))
+        rows = list(self.db.table("sources").rows_where(where, [name]))
         return rows[0] if rows else None
 
     def source_id(self, name: str) -> int:
@@ -281,7 +281,7 @@ class Archive:
         return row
 
     def sources(self) -> list[Source]:
-        rows = self.db["sources"].rows_where("removed_at is null", order_by="name")
+        rows = self.db.table("sources").rows_where("removed_at is null", order_by="name")
         return [_source(row) for row in rows]
 
     def set_format(self, name: str, fmt: str) -> None:
@@ -292,7 +292,7 @@ class Archive:
         source_id = self.source_id(name)
         with self.db.atomic():
             if not purge:
-                self.db["sources"].update(source_id, {"removed_at": when})
+                self.db.table("sources").update(source_id, {"removed_at": when})
                 return
             for table in ("edits", "update_versions", "incidents", "fetches", "snapshots"):
                 self.db.execute(f"delete from {table} where source_id = ?", [source_id])
@@ -343,8 +343,8 @@ class Archive:
         return rows[0] if rows else None
 
     def insert_snapshot(self, values: dict[str, Any]) -> int:
-        table = self.db["snapshots"].insert(values)
-        return int(table.last_pk)
+        table = self.db.table("snapshots").insert(values)
+        return int(table.last_pk or 0)
 
     def touch_snapshot(self, snapshot_id: int, seen_at: str) -> None:
         self.db.execute(
@@ -353,8 +353,8 @@ class Archive:
         )
 
     def record_fetch(self, values: dict[str, Any]) -> int:
-        table = self.db["fetches"].insert(values)
-        return int(table.last_pk)
+        table = self.db.table("fetches").insert(values)
+        return int(table.last_pk or 0)
 
     def fetches(self, source: str, limit: int | None = None) -> list[dict[str, Any]]:
         sql = "select * from fetches where source_id = ? order by id desc"
@@ -380,7 +380,7 @@ class Archive:
             "document": json.dumps(document.to_dict(), ensure_ascii=False) if document else None,
             "doc_hash": document.hash() if document else None,
         }
-        self.db["snapshots"].update(snapshot_id, values)
+        self.db.table("snapshots").update(snapshot_id, values)
 
     # -- derived history -----------------------------------------------------------------------
 
@@ -492,7 +492,7 @@ class Archive:
             for e in events
         ]
         if rows:
-            self.db["edits"].insert_all(rows)
+            self.db.table("edits").insert_all(rows)
         return len(rows)
 
     def mark_flicker(self, snapshot_ids: Iterable[int]) -> None:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -158,7 +159,7 @@ def fetch_url(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     request = {"method": "GET", "url": url, "headers": {**session.headers, **headers}}
-    base = {"url": url, "started_at": started, "request": _jsonable(request)}
+    base: dict[str, Any] = {"url": url, "started_at": started, "request": _jsonable(request)}
     deadline = time.monotonic() + policy.deadline
     try:
         with session.get(
@@ -171,7 +172,7 @@ def fetch_url(
             status = response.status_code
             response_headers = dict(response.headers)
             final_url = response.url
-            common = {**base, "status": status, "final_url": final_url}
+            common: dict[str, Any] = {**base, "status": status, "final_url": final_url}
             common["headers"] = response_headers
             if status == 304:
                 return FetchResult(finished_at=now_iso(), not_modified=True, **common)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,8 +41,8 @@ class Update:
     key: str
     posted_at: str | None = None
     status: str | None = None
-    fields: dict[str, str] = field(default_factory=dict)
-    meta: dict[str, str | None] = field(default_factory=dict)
+    fields: Mapping[str, str] = field(default_factory=dict)
+    meta: Mapping[str, str | None] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -84,7 +85,7 @@ class Incident:
     resolved_at: str | None = None
     components: tuple[str, ...] = ()
     updates: tuple[Update, ...] = ()
-    meta: dict[str, str | None] = field(default_factory=dict)
+    meta: Mapping[str, str | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -130,7 +131,7 @@ class Document:
     format: str
     incidents: tuple[Incident, ...] = ()
     coverage: str = COVERAGE_FULL
-    page: dict[str, str | None] = field(default_factory=dict)
+    page: Mapping[str, str | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -157,6 +157,7 @@ def page_view(
 ) -> dict[str, Any]:
     """The page as it was: the JSON of `tracker show --json`."""
     source = archive.get_source_any(name)
+    row: dict[str, Any] | None
     if version is not None:
         row = archive.snapshot(version)
         if row["source_id"] != source["id"]:
@@ -264,12 +265,10 @@ def render_diff(diff: DiffOps, color: bool, context: int = 12) -> str:
         if op == EQUAL:
             pieces.append(_trim_equal(text, context, first=index == 0, final=index == last))
         elif color:
-            style = (
-                {"fg": "red", "strikethrough": True}
-                if op == DELETE
-                else {"fg": "green", "underline": True}
-            )
-            pieces.append(click.style(text, **style))
+            if op == DELETE:
+                pieces.append(click.style(text, fg="red", strikethrough=True))
+            else:
+                pieces.append(click.style(text, fg="green", underline=True))
         else:
             pieces.append(f"[-{text}-]" if op == DELETE else f"{{+{text}+}}")
     return "".join(pieces)

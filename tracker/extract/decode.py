@@ -89,16 +89,15 @@ def decode_html(body: bytes, content_type: str | None) -> str:
     for bom, encoding in _BOMS:
         if body.startswith(bom):
             return body.decode(encoding, errors="replace").lstrip("\ufeff")
-    declared = charset_of(content_type)
-    for encoding in (declared, "utf-8"):
-        if encoding:
+    for candidate in (charset_of(content_type), "utf-8"):
+        if candidate:
             try:
-                return body.decode(encoding)
+                return body.decode(candidate)
             except UnicodeDecodeError:
                 continue
     meta = _META_CHARSET.search(body[:4096])
-    encoding = charset_of("charset=" + meta.group(1).decode("ascii")) if meta else None
-    return body.decode(encoding or "utf-8", errors="replace")
+    declared = charset_of("charset=" + meta.group(1).decode("ascii")) if meta else None
+    return body.decode(declared or "utf-8", errors="replace")
 
 
 def sniff(body: bytes) -> str:

@@ -97,7 +97,9 @@ def _by_shape(data: Any) -> str | None:
 
 
 def _by_url(host: str, path: str) -> str | None:
-    if host.endswith("status.cloud.google.com") or path.endswith("/appsstatus/dashboard/incidents.json"):
+    if host.endswith("status.cloud.google.com") or path.endswith(
+        "/appsstatus/dashboard/incidents.json"
+    ):
         return "gcp"
     if host.endswith("apple.com") and "systemstatus" in path:
         return "apple"

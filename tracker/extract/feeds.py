@@ -13,7 +13,7 @@ from ..models import COVERAGE_WINDOW, Document, Incident, Update
 from ..text import normalize
 from .decode import fail, load_xml
 from .markup import fragment_to_text
-from .shape import unique
+from .shape import present, unique
 from .times import to_utc
 
 FORMAT = "feed"
@@ -38,14 +38,11 @@ class Feed:
     items: tuple[FeedItem, ...]
 
 
-def extract_feed(
-    body: bytes, content_type: str | None, options: dict, url: str | None
-) -> Document:
+def extract_feed(body: bytes, content_type: str | None, options: dict, url: str | None) -> Document:
     feed = read_feed(FORMAT, body)
     keys = unique((_item_key(item, position) for position, item in enumerate(feed.items)), False)
     incidents = tuple(_incident(key, item) for key, item in zip(keys, feed.items, strict=True))
-    page = {"title": feed.title} if feed.title else {}
-    return Document(FORMAT, incidents, COVERAGE_WINDOW, page)
+    return Document(FORMAT, incidents, COVERAGE_WINDOW, present(title=feed.title))
 
 
 def _incident(key: str, item: FeedItem) -> Incident:
@@ -89,7 +86,8 @@ def read_feed(fmt: str, body: bytes) -> Feed:
         title = _child_text(channel, "title") if channel is not None else ""
         return Feed(title, tuple(_rss_item(i) for i in items))
     raise fail(
-        fmt, f"expected an RSS or Atom feed, found an XML document whose root is <{name}>; "
+        fmt,
+        f"expected an RSS or Atom feed, found an XML document whose root is <{name}>; "
         "check the URL or choose another format",
     )
 
@@ -97,7 +95,7 @@ def read_feed(fmt: str, body: bytes) -> Feed:
 def _atom_entry(entry: ET.Element) -> FeedItem:
     links = [child for child in entry if _local(child.tag) == "link"]
     alternate = [link for link in links if link.get("rel", "alternate") == "alternate"]
-    link = (alternate or links or [None])[0]
+    link = next(iter(alternate or links), None)
     content = _child(entry, "content")
     if content is None:
         content = _child(entry, "summary")

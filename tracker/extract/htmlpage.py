@@ -84,9 +84,7 @@ class _Section:
     blocks: list[tuple[str, str]] = field(default_factory=list)  # (tag, text)
 
 
-def extract_html(
-    body: bytes, content_type: str | None, options: dict, url: str | None
-) -> Document:
+def extract_html(body: bytes, content_type: str | None, options: dict, url: str | None) -> Document:
     select, ignore = _options(options)
     check_not_binary(FORMAT, body)
     markup = decode_html(body, content_type)
@@ -160,13 +158,16 @@ def _select(soup: BeautifulSoup, selector: str, option: str) -> list[Any]:
     try:
         return list(soup.select(selector))
     except (SelectorSyntaxError, ValueError, NotImplementedError) as exc:
-        raise fail(FORMAT, f"option {option!r}: {selector!r} is not a valid CSS selector ({exc})")
+        message = f"option {option!r}: {selector!r} is not a valid CSS selector ({exc})"
+        raise fail(FORMAT, message) from None
 
 
 def _invisible(node: Node) -> bool:
     if node.name in _DROPPED or "hidden" in node.attrs or node.get("aria-hidden") == "true":
         return True
-    return any(_VOLATILE_NAMES.search(name) for name in (*node.classes, node.get("id") or "") if name)
+    return any(
+        _VOLATILE_NAMES.search(name) for name in (*node.classes, node.get("id") or "") if name
+    )
 
 
 def _sections(root: Node) -> list[_Section]:

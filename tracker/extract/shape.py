@@ -75,6 +75,11 @@ def names(values: Any, field: str | None = None) -> tuple[str, ...]:
     return tuple(found)
 
 
+def present(**fields: str) -> dict[str, str | None]:
+    """Page-level fields that have a value (an empty one is no content)."""
+    return {name: value for name, value in fields.items() if value}
+
+
 def need_key(fmt: str, value: Any, where: str) -> str:
     """A vendor id: the identity of an incident or update across versions of a page."""
     key = normalize(text(value))

@@ -9,7 +9,7 @@ from typing import Any
 from ..models import COVERAGE_OPEN, COVERAGE_WINDOW, Document, Incident, Update
 from .decode import fail, load_json
 from .markup import fragment_to_text
-from .shape import kind, names, need_dicts, need_key, text, unique, words
+from .shape import kind, names, need_dicts, need_key, present, text, unique, words
 from .times import to_utc
 
 FORMAT = "slack"
@@ -24,12 +24,11 @@ def extract_slack(
 ) -> Document:
     data = load_json(FORMAT, body, content_type, _EXPECTED)
     if isinstance(data, list):
-        items, coverage, page = data, COVERAGE_WINDOW, {}
-        where = "the incident list"
+        items, coverage, where = data, COVERAGE_WINDOW, "the incident list"
+        page = present()
     elif isinstance(data, dict) and "active_incidents" in data:
-        items, coverage = data["active_incidents"], COVERAGE_OPEN
-        page = {"status": words(data.get("status"))} if words(data.get("status")) else {}
-        where = "'active_incidents'"
+        items, coverage, where = data["active_incidents"], COVERAGE_OPEN, "'active_incidents'"
+        page = present(status=words(data.get("status")))
     else:
         found = f"an object with {list(data)[:8]}" if isinstance(data, dict) else kind(data)
         raise fail(FORMAT, f"expected {_EXPECTED}, found {found}; check the source URL")

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 from ..models import COVERAGE_FULL, COVERAGE_OPEN, COVERAGE_WINDOW, Document, Incident, Update
 from .decode import fail, load_json, sniff
 from .markup import fragment_to_text
-from .shape import kind, names, need_dict, need_dicts, need_key, text, unique, words
+from .shape import kind, names, need_dict, need_dicts, need_key, present, text, unique, words
 from .statuspage_markup import FORMAT, from_feed, from_page
 from .times import to_utc
 
@@ -74,15 +74,15 @@ def _coverage(data: dict[str, Any], url: str | None) -> str:
 def _page(data: dict[str, Any]) -> dict[str, str | None]:
     """The page's name, address and overall status; never its `updated_at`, which moves on
     every component change and would make an unchanged incident list a new version."""
-    page = data.get("page") if isinstance(data.get("page"), dict) else {}
-    status = data.get("status") if isinstance(data.get("status"), dict) else {}
-    fields = {
-        "name": words(page.get("name")),
-        "url": words(page.get("url")),
-        "status": words(status.get("description")),
-        "indicator": words(status.get("indicator")),
-    }
-    return {key: value for key, value in fields.items() if value}
+    page, status = data.get("page"), data.get("status")
+    page = page if isinstance(page, dict) else {}
+    status = status if isinstance(status, dict) else {}
+    return present(
+        name=words(page.get("name")),
+        url=words(page.get("url")),
+        status=words(status.get("description")),
+        indicator=words(status.get("indicator")),
+    )
 
 
 def _incident(item: dict[str, Any], page_url: str | None, where: str) -> Incident:

@@ -17,7 +17,7 @@ from .decode import fail
 from .dom import Node, classed, tagged
 from .feeds import FeedItem, read_feed
 from .markup import node_text, parse_html, parse_markup
-from .shape import unique
+from .shape import present, unique
 from .times import displayed_to_utc, parse_moment, to_utc
 
 FORMAT = "statuspage"
@@ -56,13 +56,10 @@ def from_page(body: bytes, content_type: str | None, url: str | None) -> Documen
     page_status = root.find(classed("page-status"))
     status = page_status.find(classed("status")) if page_status else None
     title = root.find(tagged("title"))
-    page = {
-        "name": node_text(title) if title else "",
-        "status": node_text(status) if status else "",
-    }
-    return Document(
-        FORMAT, tuple(incidents.values()), COVERAGE_WINDOW, {k: v for k, v in page.items() if v}
+    page = present(
+        name=node_text(title) if title else "", status=node_text(status) if status else ""
     )
+    return Document(FORMAT, tuple(incidents.values()), COVERAGE_WINDOW, page)
 
 
 def from_feed(body: bytes) -> Document:
@@ -71,8 +68,7 @@ def from_feed(body: bytes) -> Document:
     for item in feed.items:
         incident = _feed_incident(item)
         incidents.setdefault(incident.key, incident)
-    page = {"title": feed.title} if feed.title else {}
-    return Document(FORMAT, tuple(incidents.values()), COVERAGE_WINDOW, page)
+    return Document(FORMAT, tuple(incidents.values()), COVERAGE_WINDOW, present(title=feed.title))
 
 
 def _feed_incident(item: FeedItem) -> Incident:
@@ -122,7 +118,9 @@ def _read_block(block: Node) -> _Block:
     strong, small = block.find(tagged("strong")), block.find(tagged("small"))
     label = node_text(strong) if strong else ""
     displayed = node_text(small) if small else ""
-    block.prune(lambda node: node is strong or node is small)
+    for part in (strong, small):
+        if part:
+            part.detach()
     displayed = re.sub(r"^Posted\s*\.?\s*", "", displayed)
     return _Block(label, displayed, _SEPARATOR.sub("", node_text(block)))
 
