@@ -18,6 +18,7 @@ from . import __version__, catalog, outputs, pipeline, views
 from .archive import Archive, open_archive
 from .cli_history import demo, import_
 from .errors import TrackerError
+from .extract import FORMATS
 from .fetch import Policy
 
 
@@ -72,7 +73,7 @@ def echo_json(value: Any) -> None:
 @click.argument("target")
 @click.option("--name", help="Name for the source (default: catalog name or the URL's host).")
 @click.option(
-    "--format", "fmt", help="Format: auto (default for URLs) or one of `tracker formats`."
+    "--format", "fmt", help=f"Format: auto (default for URLs), {', '.join(sorted(FORMATS))}."
 )
 @click.option("--select", help="CSS selector of the part of an HTML page to keep.")
 @click.option(

@@ -38,7 +38,7 @@ def outcome_line(outcome: Outcome) -> str:
     if outcome.snapshot_id:
         parts.append(f"version {outcome.snapshot_id}")
     if outcome.edits:
-        parts.append(f"{outcome.edits} edits")
+        parts.append(f"{outcome.edits} edit{'s' if outcome.edits != 1 else ''}")
     parts.append(f"{outcome.elapsed:.2f}s")
     return "  ".join(parts)
 

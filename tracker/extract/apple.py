@@ -13,7 +13,7 @@ from typing import Any
 from ..models import COVERAGE_WINDOW, Document, Incident, Update
 from .decode import fail, load_json
 from .markup import fragment_to_text
-from .shape import kind, names, need_dicts, text, words
+from .shape import kind, names, need_dicts, present, text, words
 from .times import to_utc
 
 FORMAT = "apple"
@@ -37,9 +37,7 @@ def extract_apple(
             # An event affecting several services is listed under each of them.
             incidents[incident.key] = _merge(previous, incident) if previous else incident
     notice = fragment_to_text(text(data.get("drMessage"))) if data.get("drpost") else ""
-    return Document(
-        FORMAT, tuple(incidents.values()), COVERAGE_WINDOW, {"notice": notice} if notice else {}
-    )
+    return Document(FORMAT, tuple(incidents.values()), COVERAGE_WINDOW, present(notice=notice))
 
 
 def _incident(service_name: str, service: dict[str, Any], event: dict[str, Any]) -> Incident:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..models import COVERAGE_WINDOW, Document, Incident, Update
 from .decode import fail, load_json
-from .dom import tagged
+from .dom import holders, tagged
 from .markup import fragment_to_text, node_text, parse_markup
 from .shape import kind, need_dicts, need_key, text, unique, words
 from .times import clock_to_utc, format_utc, parse_moment
@@ -59,14 +59,15 @@ def _incident(item: dict[str, Any], listing: str, where: str) -> Incident:
 
 def _updates(description: str, started: datetime | None) -> tuple[Update, ...]:
     root = parse_markup(FORMAT, description)
-    blocks = [div for div in root.find_all(tagged("div")) if not div.find(tagged("div"))]
+    outer = holders(root, frozenset({"div"}))
+    blocks = [div for div in root.find_all(tagged("div")) if id(div) not in outer]
     found: list[tuple[str, str | None, str]] = []  # (displayed, posted, body)
     previous = started
     for block in blocks or [root]:
         span = block.find(tagged("span"))
         displayed = node_text(span) if span and _CLOCK.match(node_text(span)) else ""
         if span and displayed:
-            block.prune(lambda node, span=span: node is span)
+            span.detach()
         moment = None
         if previous is not None and displayed:
             moment = clock_to_utc(displayed, previous, follows=previous is not started)

@@ -108,6 +108,12 @@ class Node:
                 stack.append((child, iter(child.children)))
         return "".join(parts)
 
+    def detach(self) -> None:
+        """Take this element (and its content) out of the tree."""
+        if self.parent is not None:
+            self.parent.children = [c for c in self.parent.children if c is not self]
+            self.parent = None
+
     def prune(self, drop: Callable[[Node], bool]) -> None:
         """Remove every element `drop` selects, with its content (one pass, no recursion)."""
         touched: dict[int, Node] = {}
@@ -194,6 +200,19 @@ class _Builder(HTMLParser):
                 return
             if name in boundary:
                 return
+
+
+def holders(root: Node, names: frozenset[str]) -> set[int]:
+    """ids of the elements that have an element named in `names` somewhere inside them.
+
+    One pass from the last element back to the first, so each element is seen once, however
+    deep the nesting.
+    """
+    found: set[int] = set()
+    for node in reversed(list(root.descendants())):
+        if (node.name in names or id(node) in found) and node.parent is not None:
+            found.add(id(node.parent))
+    return found
 
 
 def tagged(*names: str) -> Callable[[Node], bool]:

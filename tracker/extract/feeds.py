@@ -96,12 +96,13 @@ def _atom_entry(entry: ET.Element) -> FeedItem:
     links = [child for child in entry if _local(child.tag) == "link"]
     alternate = [link for link in links if link.get("rel", "alternate") == "alternate"]
     link = next(iter(alternate or links), None)
+    href = normalize(link.get("href")) if link is not None else ""
     content = _child(entry, "content")
     if content is None:
         content = _child(entry, "summary")
     return FeedItem(
         guid=_child_text(entry, "id") or None,
-        link=normalize(link.get("href")) or None if link is not None else None,
+        link=href or None,
         title=_child_text(entry, "title"),
         published=_child_text(entry, "published") or None,
         updated=_child_text(entry, "updated") or None,
@@ -128,7 +129,7 @@ def _rss_item(item: ET.Element) -> FeedItem:
         title=_child_text(item, "title"),
         published=_child_text(item, "pubDate") or _child_text(item, "date") or None,
         updated=None,
-        content=description.text or "" if description is not None else "",
+        content=(description.text or "") if description is not None else "",
     )
 
 

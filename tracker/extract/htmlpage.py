@@ -24,8 +24,9 @@ from soupsieve import SelectorSyntaxError
 from ..models import COVERAGE_FULL, Document, Incident, Update
 from ..text import normalize
 from .decode import check_not_binary, decode_html, fail
-from .dom import Node, tagged
+from .dom import Node, holders, tagged
 from .markup import node_text, parse_markup
+from .shape import present
 
 FORMAT = "html"
 
@@ -77,6 +78,14 @@ _VOLATILE_TEXT = re.compile(
 _WORDY = re.compile(r"\w")
 
 
+@dataclass(frozen=True)
+class _Outer:
+    """ids of the elements that hold blocks, and of those that hold headings, inside them."""
+
+    blocks: set[int]
+    headings: set[int]
+
+
 @dataclass
 class _Section:
     key: str
@@ -103,8 +112,8 @@ def extract_html(body: bytes, content_type: str | None, options: dict, url: str 
             "the page has no visible text outside scripts and forms; it is probably drawn by "
             "JavaScript: track its JSON API or feed instead",
         )
-    page = {"title": title} if title else {}
-    return Document(FORMAT, tuple(_incident(s) for s in sections), COVERAGE_FULL, page)
+    incidents = tuple(_incident(section) for section in sections)
+    return Document(FORMAT, incidents, COVERAGE_FULL, present(title=title))
 
 
 def _options(options: dict[str, Any]) -> tuple[str | None, list[str]]:
@@ -165,9 +174,8 @@ def _select(soup: BeautifulSoup, selector: str, option: str) -> list[Any]:
 def _invisible(node: Node) -> bool:
     if node.name in _DROPPED or "hidden" in node.attrs or node.get("aria-hidden") == "true":
         return True
-    return any(
-        _VOLATILE_NAMES.search(name) for name in (*node.classes, node.get("id") or "") if name
-    )
+    names = (*node.classes, node.get("id") or "")
+    return any(_VOLATILE_NAMES.search(name) for name in names if name)
 
 
 def _sections(root: Node) -> list[_Section]:
@@ -175,7 +183,8 @@ def _sections(root: Node) -> list[_Section]:
     sections = [top]
     path: list[tuple[int, str]] = []  # (heading level, key so far)
     seen: Counter[tuple[str, str]] = Counter()
-    for kind, tag, text in _events(root, _holders(root)):
+    outer = _Outer(holders(root, _BLOCKISH), holders(root, frozenset(_HEADINGS)))
+    for kind, tag, text in _events(root, outer):
         if kind == "block":
             sections[-1].blocks.append((tag, text))
             continue
@@ -183,8 +192,9 @@ def _sections(root: Node) -> list[_Section]:
         while path and path[-1][0] >= level:
             path.pop()
         parent = path[-1][1] if path else ""
+        # Numbered among same-named siblings only, so a new section elsewhere shifts no key.
         seen[(parent, f"{tag}:{text}")] += 1
-        segment = f"{tag}[{seen[(parent, f'{tag}:{text}')]}]:{text[:100]}"
+        segment = f"{tag}[{seen[parent, f'{tag}:{text}']}]:{text[:100]}"
         key = f"{parent}/{segment}" if parent else segment
         path.append((level, key))
         sections.append(_Section(key, text))
@@ -202,16 +212,7 @@ def _incident(section: _Section) -> Incident:
     return Incident(key=section.key, title=section.title, updates=tuple(updates))
 
 
-def _holders(root: Node) -> set[int]:
-    """ids of elements holding a block or heading somewhere inside (one pass, no recursion)."""
-    holders: set[int] = set()
-    for node in reversed(list(root.descendants())):
-        if (node.name in _BLOCKISH or id(node) in holders) and node.parent is not None:
-            holders.add(id(node.parent))
-    return holders
-
-
-def _events(root: Node, holders: set[int]) -> Iterator[tuple[str, str, str]]:
+def _events(root: Node, outer: _Outer) -> Iterator[tuple[str, str, str]]:
     """("heading", "h2", text) and ("block", "p", text) in document order.
 
     Iterative on purpose: a page of 10,000 nested <div>s must not exhaust Python's stack.
@@ -230,20 +231,16 @@ def _events(root: Node, holders: set[int]) -> Iterator[tuple[str, str, str]]:
             text = _clean(node_text(child))
             if text:
                 yield ("heading", child.name, text)
-        elif child.name in _LEAVES and not _holds_heading(child, holders):
+        elif child.name in _LEAVES and id(child) not in outer.headings:
             yield from _flush(element, loose)
             text = _clean(node_text(child))
             if text:
                 yield ("block", child.name, text)
-        elif child.name in _CONTAINERS or id(child) in holders:
+        elif child.name in _CONTAINERS or id(child) in outer.blocks:
             yield from _flush(element, loose)
             stack.append((child, iter(child.children), []))
         else:
             loose.append(child.text())
-
-
-def _holds_heading(node: Node, holders: set[int]) -> bool:
-    return id(node) in holders and node.find(tagged(*_HEADINGS)) is not None
 
 
 def _flush(element: Node, loose: list[str]) -> Iterator[tuple[str, str, str]]:
