@@ -376,3 +376,32 @@ def test_concurrent_fetches_respect_the_per_host_limit(home):
     finally:
         server.clear()
         server.stop()
+
+
+@pytest.mark.parametrize(("retry_after", "waits"), [("1", 1.0), ("3600", 1.5), ("soon", 0.0)])
+def test_429_honours_retry_after_up_to_the_cap(home, retry_after, waits):
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    try:
+        calls = []
+
+        def handler(request: Request) -> Response:
+            calls.append(time.monotonic())
+            if len(calls) == 1:
+                return Response(b"slow down", status=429, headers={"Retry-After": retry_after})
+            return Response(BODY, content_type=JSON)
+
+        server.expect_request("/api").respond_with_handler(handler)
+        archive = Archive(home)
+        archive.add_source(new_source(server.url_for("/api"), name="api", fmt="statuspage"))
+        policy = Policy(retries=2, backoff=0, retry_after_cap=1.5)
+        [outcome] = fetch_sources(archive, policy=policy)
+        if retry_after == "soon":  # an unreadable Retry-After is a failed fetch, not a crash
+            assert outcome.outcome == "failed" and len(calls) == 1
+            return
+        assert outcome.outcome == "new"
+        assert len(calls) == 2
+        assert waits - 0.1 <= calls[1] - calls[0] < waits + 1.0
+    finally:
+        server.clear()
+        server.stop()

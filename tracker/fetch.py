@@ -46,7 +46,7 @@ class Policy:
     max_bytes: int = 20 * 1024 * 1024  # both on the wire and decompressed
     retries: int = 3
     backoff: float = 1.0
-    retry_after_cap: int = 60
+    retry_after_cap: float = 60
     workers: int = 8
     per_host: int = 2
 
@@ -183,7 +183,7 @@ def fetch_url(
         return _failed(base, TOO_LARGE, str(exc))
     except requests.exceptions.RetryError as exc:
         return _failed(base, HTTP_5XX, f"gave up after retries: {_reason(exc)}")
-    except (requests.exceptions.RequestException, OSError) as exc:
+    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
         return _failed(base, TIMEOUT if _timed_out(exc) else CONNECTION, _reason(exc))
     return _judge(common, body)
 
