@@ -26,8 +26,8 @@ test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check tracker tests
-	$(BIN)/ruff format --check tracker tests
+	$(BIN)/ruff check tracker tests benchmarks docs
+	$(BIN)/ruff format --check tracker tests benchmarks docs
 
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy

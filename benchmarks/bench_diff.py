@@ -2,16 +2,22 @@
 
 Texts are built from real update wording (Google Cloud, Airbrake, GitHub), so token counts and
 vocabulary look like the pages the tool reads. Each figure is the best of a few runs, so start-up
-noise stays out. Usage: `python benchmarks/bench_diff.py [MB]` (default 1).
+noise stays out. The worst case, a fully rewritten text, is timed twice: unbounded (the whole
+text in one exact diff, as before WORK_LIMIT existed; once only, it is slow, and estimated
+past 20 KB) and as word_diff runs it now. Usage: `python benchmarks/bench_diff.py [MB]`
+(default 1).
 """
 
 from __future__ import annotations
 
+import random
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
+from tracker import diff
 from tracker.classify import classify
 from tracker.diff import word_diff
 from tracker.edits import detect
@@ -79,11 +85,58 @@ def per_update(words: int, repeat: int = 50) -> float:
     return best(run) / repeat
 
 
-def rewritten(size: int) -> float:
+def rewritten(size: int) -> tuple[str, str]:
     """Worst case: every word different, no common stretch to trim (Diff_Timeout is 0)."""
     old = " ".join(f"alpha{i}" for i in range(size // 8))
     new = " ".join(f"omega{i}" for i in range(size // 8))
-    return best(lambda: word_diff(old, new))
+    return old, new
+
+
+def unbounded(old: str, new: str) -> float:
+    """One run with no work limit: the whole text in one exact diff, as before the limit."""
+    saved = diff.WORK_LIMIT
+    diff.WORK_LIMIT = sys.maxsize
+    try:
+        start = time.perf_counter()
+        word_diff(old, new)
+        return time.perf_counter() - start
+    finally:
+        diff.WORK_LIMIT = saved
+
+
+def scrambled(sentences: int) -> tuple[str, str]:
+    """The hardest input found for the bounded diff: 300 short sentences in random order.
+
+    Few sentences occur once on each side, so they cannot anchor the alignment, and the exact
+    sentence-level diff spends the whole budget.
+    """
+    pool = [f"Region {n} is back to normal." for n in range(300)]
+    pick = random.Random(1).choice
+    old = " ".join(pick(pool) for _ in range(sentences))
+    new = " ".join(pick(pool) for _ in range(sentences))
+    return old, new
+
+
+def worst_cases() -> None:
+    slow = 0.0
+    for size in (5_000, 20_000, 100_000):
+        old, new = rewritten(size)
+        if size <= 20_000:
+            slow = unbounded(old, new)
+            before = f"{slow:.2f} s"
+        else:
+            # The exact diff's cost grows with the square of the size.
+            before = f"~{slow * (size / 20_000) ** 2:.0f} s (estimated from 20 KB)"
+        after = best(partial(word_diff, old, new))
+        print(
+            f"word_diff, {size // 1000} KB fully rewritten: unbounded {before}, now {after:.3f} s"
+        )
+    # Just under the square root of WORK_LIMIT: the sentence-level diff still runs, and costs.
+    old, new = scrambled(1_990)
+    print(
+        f"word_diff, {len(old) // 1000} KB of short sentences in random order (hardest found): "
+        f"{best(partial(word_diff, old, new)):.2f} s"
+    )
 
 
 def history(megabytes: float, changed_every: int) -> tuple[Document, Document, int, int]:
@@ -129,8 +182,7 @@ def main() -> None:
     megabytes = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
     for words in (50, 300, 1000):
         print(f"diff+classify, {words}-word update, 4 edits: {per_update(words) * 1000:.2f} ms")
-    for size in (5_000, 20_000):
-        print(f"word_diff, {size // 1000} KB fully rewritten: {rewritten(size):.2f} s")
+    worst_cases()
     old, new, updates, changed = history(megabytes, changed_every=20)
     unchanged = best(lambda: detect(old, old))
     elapsed = best(lambda: detect(old, new, previous_seen_at="2024-04-01T00:00:00Z"))

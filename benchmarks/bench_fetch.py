@@ -18,7 +18,9 @@ from tracker.archive import Archive
 from tracker.fetch import Policy
 from tracker.pipeline import fetch_sources, new_source
 
-BODY = (Path(__file__).parent.parent / "tests" / "fixtures" / "http" / "incidents.json").read_bytes()
+BODY = (
+    Path(__file__).parent.parent / "tests" / "fixtures" / "http" / "incidents.json"
+).read_bytes()
 LATENCY = 0.05  # seconds the server takes to answer, like a nearby CDN edge
 
 
@@ -65,8 +67,10 @@ def main() -> None:
     # 20 hosts so the per-host limit (2 in flight) is not the only bound, as in a real catalog.
     for workers in (8, 1):
         elapsed = run(sources, workers, hosts=20)
-        print(f"fetch {sources} sources from 127.0.0.1, {workers} workers: {elapsed:.2f} s "
-              f"({sources / elapsed:.0f} sources/s)")
+        print(
+            f"fetch {sources} sources from 127.0.0.1, {workers} workers: {elapsed:.2f} s "
+            f"({sources / elapsed:.0f} sources/s)"
+        )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from tracker import terms
 from tracker.classify import FLAGS, classify
 from tracker.diff import word_diff
 from tracker.models import EditEvent
@@ -284,3 +285,55 @@ def test_identical_normalised_texts_are_cosmetic():
     )
     assert found.flags == ("cosmetic",)
     assert found.score <= 1
+
+
+# -- the term finders the rules read (tracker.terms) -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extract", "text", "expected"),
+    [
+        # Clock times and status codes are not amounts; spelled-out numbers are.
+        (
+            terms.numbers,
+            "About 1,200 users (thirty percent) saw HTTP 503 errors at 14:45 UTC.",
+            ["1200", "30"],
+        ),
+        (terms.times, "errors at 14:45 UTC for 2 hours.", ["14:45 utc", "2 hours"]),
+        (terms.durations, "errors at 14:45 UTC for 2 hours.", ["2 hours"]),
+        (terms.vague, "some users were affected", ["some"]),
+        (terms.scope, "a few users were affected", ["a few"]),
+        (terms.scope, "it can take a few hours", []),
+        (terms.hedges, "Some users may be experiencing issues", ["may"]),
+        (terms.severity, "We are experiencing a major outage.", ["major outage"]),
+        (terms.causes, "It was caused by a configuration error.", ["caused by"]),
+        (terms.locations, "Customers in Europe saw errors.", ["europe"]),
+        (terms.locations, "Let us know.", []),
+    ],
+)
+def test_term_finders(extract, text, expected):
+    assert extract(text, 0, len(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("token", "value"), [("30%", "30"), ("1,200", "1200"), ("three", "3"), ("3.50", "3.5")]
+)
+def test_amounts_are_compared_by_value(token, value):
+    assert terms.number_value(token) == value
+
+
+def test_terms_count_only_where_they_overlap_the_change():
+    text = "30% of users in Europe"
+    assert terms.numbers(text, 1, 1) == ["30"]  # an insertion inside the number
+    assert terms.numbers(text, 4, 6) == []
+    assert terms.locations(text, 0, 3) == []
+    assert terms.locations(text, 16, 22) == ["europe"]
+
+
+def test_a_change_reports_terms_found_on_one_side_only():
+    change = terms.Change(
+        ("30% of users were affected", 0, 12), ("some users were affected", 0, 10)
+    )
+    assert change.diff(terms.numbers) == (["30"], [])
+    assert change.diff(terms.vague) == ([], ["some"])
+    assert change.diff(terms.severity) == ([], [])

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
+from unittest import mock
+
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tracker import diff as diff_module
@@ -213,3 +216,202 @@ def test_numbers_are_never_split(old_numbers, new_numbers):
     # Every place the diff cuts either text is a token boundary: no number is ever split.
     assert cuts(diff, DELETE) <= boundaries(tokenize(old))
     assert cuts(diff, INSERT) <= boundaries(tokenize(new))
+
+
+# -- large texts -----------------------------------------------------------------------------
+
+# Real update wording (Google Cloud, Airbrake, GitHub), the material long updates are made of.
+SENTENCES = [
+    "Customers in us-west1 may have experienced timeouts, service degradations, errors, and "
+    "elevated latencies across multiple products.",
+    "We have mitigated the issue impacting multiple products in our us-west1 region as of "
+    "Thursday, 2026-08-20 10:22 PDT.",
+    "Our engineering teams have restored capacity on a planned optical maintenance that caused "
+    "unexpected congestion in Dalles, Oregon metro /us-west1 region.",
+    "Our systems stabilized and services have recovered once capacity was restored.",
+    "Approximately 30 percent of requests to the API failed between 14:02 and 14:49 UTC.",
+    "Errors on your error dashboard and error email notifications might take longer to appear "
+    "than usual.",
+    "We will share updates as we make progress in addressing this issue.",
+    "If you have any questions or concerns, please reach us at support@airbrake.io.",
+    "Some action hosted runners are experiencing longer than normal run times.",
+    "We are investigating reports of degraded performance for Git Operations.",
+]
+
+
+def long_text(sentences: int, offset: int = 0) -> str:
+    """Real sentences, each made distinct by its number, as in a long incident write-up."""
+    return " ".join(
+        f"Step {n}: {SENTENCES[n % len(SENTENCES)]}" for n in range(offset, offset + sentences)
+    )
+
+
+def changes(diff):
+    return [text for op, text in diff if op != EQUAL]
+
+
+def long_enough(old, new):
+    """Past the work limit, so word_diff lines the texts up sentence by sentence first."""
+    return len(tokenize(normalize(old))) * len(tokenize(normalize(new))) > diff_module.WORK_LIMIT
+
+
+def assert_exact(diff, old, new):
+    assert rebuild(diff, DELETE) == normalize(old)
+    assert rebuild(diff, INSERT) == normalize(new)
+    assert all(text for _, text in diff)
+    ops = [op for op, _ in diff]
+    assert all(a != b for a, b in zip(ops, ops[1:], strict=False))
+
+
+def test_edits_in_a_long_update_stay_word_level():
+    old = long_text(800)
+    removed = " Step 613: Our systems stabilized and services have recovered once capacity was "
+    new = (
+        old.replace("Step 1: We have mitigated", "Step 1: We mitigated")
+        .replace("Step 4: Approximately 30 percent of", "Step 4: Some")
+        .replace("Step 401: We have mitigated the issue", "Step 401: We have mitigated an issue")
+        .replace("10:22 PDT. Step 412:", "11:40 PDT. Step 412:")
+        .replace(removed + "restored.", "")
+    )
+    assert long_enough(old, new)
+    diff = word_diff(old, new)
+    assert_exact(diff, old, new)
+    assert changes(diff) == [
+        "have ",
+        "Approximately 30 percent of",
+        "Some",
+        "the",
+        "an",
+        "10:22",
+        "11:40",
+        removed.lstrip() + "restored. ",
+    ]
+
+
+def test_moved_sentence_in_a_long_update():
+    sentences = long_text(600).split(". ")
+    old = ". ".join(sentences)
+    new = ". ".join([*sentences[1:-1], sentences[0], sentences[-1]])
+    assert long_enough(old, new)
+    diff = word_diff(old, new)
+    assert_exact(diff, old, new)
+    # The moved sentence goes out at the top and comes back near the end; the rest is equal.
+    assert [op for op, _ in diff] == [DELETE, EQUAL, INSERT, EQUAL]
+    assert changes(diff) == [sentences[0] + ". ", sentences[0] + ". "]
+
+
+def test_long_line_without_sentence_ends_lines_up_around_edits():
+    old = " ".join(f"host{i}" for i in range(30_000))
+    new = old.replace("host100 ", "gateway ").replace("host29000 ", "router ")
+    assert long_enough(old, new)
+    diff = word_diff(old, new)
+    assert_exact(diff, old, new)
+    assert changes(diff) == ["host100", "gateway", "host29000", "router"]
+
+
+def fully_rewritten_prose():
+    return long_text(2_200), long_text(2_200, offset=5_000).replace("Step", "Update")
+
+
+def shuffled_short_sentences():
+    # Few distinct sentences, many times over, in another order: nothing lines up uniquely.
+    shuffle = random.Random(7).shuffle
+    old = [f"{letter}." for letter in "abcdefghij" * 7_000]
+    new = list(old)
+    shuffle(new)
+    return " ".join(old), " ".join(new)
+
+
+def one_unbroken_line():
+    words = [f"alpha{i}" for i in range(25_000)]
+    return " ".join(words), " ".join(w.replace("alpha", "omega") for w in words)
+
+
+@pytest.mark.parametrize(
+    "make", [fully_rewritten_prose, shuffled_short_sentences, one_unbroken_line]
+)
+def test_200_kb_rewritten_finishes_and_stays_exact(make):
+    old, new = make()
+    assert len(old) >= 200_000
+    assert long_enough(old, new)
+    diff = word_diff(old, new)
+    assert_exact(diff, old, new)
+    # Rewritten throughout: whole sentences out and in, not thousands of fragments.
+    assert len(diff) <= 3
+
+
+_LONG_SENTENCE = st.one_of(
+    st.sampled_from(SENTENCES),
+    st.sampled_from(SENTENCES),
+    st.integers(0, 100).map(lambda n: f"About {n}% of requests failed at 14:{n % 60:02d} UTC."),
+    _TEXTS,
+)
+
+
+@st.composite
+def long_pairs(draw):
+    """A long update and an edited copy: sentences put in, taken out, moved, reworded."""
+    old = draw(st.lists(_LONG_SENTENCE, min_size=200, max_size=260))
+    new = list(old)
+    for _ in range(draw(st.integers(0, 6))):
+        at = draw(st.integers(0, len(new) - 1))
+        size = draw(st.integers(1, 40))
+        action = draw(st.sampled_from(["insert", "delete", "replace", "reword", "move", "shuffle"]))
+        if action == "insert":
+            new[at:at] = draw(st.lists(_LONG_SENTENCE, min_size=1, max_size=size))
+        elif action == "delete":
+            del new[at : at + size]
+        elif action == "replace":
+            new[at : at + size] = draw(st.lists(_LONG_SENTENCE, max_size=size))
+        elif action == "reword":
+            new[at] = new[at].replace(" ", draw(st.sampled_from([" not ", "  ", " 30% "])), 1)
+        elif action == "move":
+            new.insert(draw(st.integers(0, len(new) - 1)), new.pop(at))
+        else:
+            new[at : at + size] = draw(st.permutations(new[at : at + size]))
+    separator = draw(st.sampled_from([" ", "\n", " \n", "  "]))
+    return separator.join(old), separator.join(new)
+
+
+@settings(max_examples=40, deadline=None)
+@given(long_pairs())
+def test_long_diff_rebuilds_both_texts_and_never_splits_a_token(pair):
+    old, new = pair
+    assume(long_enough(old, new))
+    diff = word_diff(old, new)
+    assert_exact(diff, old, new)
+    assert cuts(diff, DELETE) <= boundaries(tokenize(normalize(old)))
+    assert cuts(diff, INSERT) <= boundaries(tokenize(normalize(new)))
+
+
+@settings(max_examples=20, deadline=None)
+@given(long_pairs())
+def test_long_identical_texts_have_no_change(pair):
+    old, _ = pair
+    assume(long_enough(old, old))
+    assert word_diff(old, old) == ((EQUAL, normalize(old)),)
+
+
+# Short sentences that repeat, so equal sentences have to be lined up, not just found.
+_REPEATS = st.lists(
+    st.sampled_from(
+        ["Resolved. ", "We are investigating. ", "30% of users.\n", "some users. ", "a "]
+    ),
+    max_size=30,
+).map("".join)
+_SHORT = st.one_of(_ANY, _REPEATS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_SHORT, _SHORT, st.integers(0, 2_000), st.integers(0, 400), st.integers(1, 8))
+def test_any_budget_keeps_the_diff_exact(old, new, work, run, sentence):
+    # Tiny limits send short, odd texts through every branch of the large-text path: runs
+    # word-diffed, runs shown whole, the budget running out, long sentences cut.
+    limits = {"WORK_LIMIT": work, "RUN_LIMIT": run, "LONG_SENTENCE": sentence}
+    with mock.patch.multiple(diff_module, **limits):
+        diff = word_diff(old, new)
+        same = word_diff(old, old)
+    assert_exact(diff, old, new)
+    assert cuts(diff, DELETE) <= boundaries(tokenize(normalize(old)))
+    assert cuts(diff, INSERT) <= boundaries(tokenize(normalize(new)))
+    assert all(op == EQUAL for op, _ in same)

@@ -389,3 +389,18 @@ def test_generic_html_select_and_ignore_options() -> None:
     assert [u.text for i in document.incidents for u in i.updates] == ["Partial outage in eu-west."]
     whole = extract("html", page)
     assert "Home | Blog" in [u.text for i in whole.incidents for u in i.updates]
+
+
+def test_statuspage_feed_year_comes_from_the_entry_date() -> None:
+    # "Dec 31" in an entry published on Jan 1 is last year's Dec 31.
+    atom = body_of("statuspage-history.atom").decode()
+    atom = atom.replace("<published>2026-08-21T00:37:20Z", "<published>2027-01-01T00:20:00Z", 1)
+    atom = atom.replace(
+        "Aug &lt;var data-var='date'&gt;21&lt;/var&gt;, &lt;var data-var='time'&gt;00:37",
+        "Jan &lt;var data-var='date'&gt;1&lt;/var&gt;, &lt;var data-var='time'&gt;00:10",
+    ).replace(
+        "Aug &lt;var data-var='date'&gt;20&lt;/var&gt;, &lt;var data-var='time'&gt;20:37",
+        "Dec &lt;var data-var='date'&gt;31&lt;/var&gt;, &lt;var data-var='time'&gt;23:50",
+    )
+    updates = extract("statuspage", atom.encode()).incidents[0].updates
+    assert [u.posted_at for u in updates[:2]] == ["2027-01-01T00:10:00Z", "2026-12-31T23:50:00Z"]

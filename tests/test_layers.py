@@ -13,7 +13,7 @@ STAGES = {
     "archive": ["archive.py", "store.py"],
     "extract": ["extract"],
     "diff": ["diff.py", "align.py"],
-    "classify": ["classify.py", "wordlists.py"],
+    "classify": ["classify.py", "terms.py", "wordlists.py"],
     "report": ["report", "feed.py", "export.py"],
 }
 # Shared plain values and helpers every stage may use.

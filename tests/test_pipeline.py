@@ -183,7 +183,8 @@ def test_noisy_html_page_stores_one_version(tracker, home, httpserver):
         <p>Investigating - We are investigating elevated error rates affecting 12% of API
         requests in the us-east region.</p>
         <form><input type="hidden" name="authenticity_token" value="t{n}"></form>
-        <footer><p>Request ID: {n:08x}-{n * 3:04x}</p><p>Generated at 2026-11-23 10:{n:02d}:00 UTC</p>
+        <footer><p>Request ID: {n:08x}-{n * 3:04x}</p>
+        <p>Generated at 2026-11-23 10:{n:02d}:00 UTC</p>
         </footer></main></body></html>"""
         return Response(html, content_type="text/html; charset=utf-8")
 
@@ -221,9 +222,9 @@ def test_nightly_run_is_quiet_on_success_and_refreshes_outputs(tracker, home, ht
     assert (home / "report" / "index.html").exists()
     assert (home / "feed.xml").read_bytes().startswith(b"<?xml")
     httpserver.clear()
-    httpserver.expect_request("/support/systemstatus/data/system_status_en_US.js").respond_with_data(
-        "down", status=500
-    )
+    httpserver.expect_request(
+        "/support/systemstatus/data/system_status_en_US.js"
+    ).respond_with_data("down", status=500)
     result = tracker("run", "-q", "--retries", "0", code=1)
     assert "apple" in result.stderr and "http_5xx" in result.stderr
 
@@ -238,4 +239,3 @@ def test_catalog_fills_an_empty_archive(home):
     assert add_catalog(archive) == 0
     formats = {s.format for s in archive.sources()}
     assert {"statuspage", "apple", "gcp", "slack", "feed"} <= formats
-

@@ -2,16 +2,18 @@
 
 Rules are deterministic and look only at the aligned word diff: each changed stretch (a hunk)
 is read together with the words around it, so a phrase the diff cut in two ("major → partial"
-in "major outage") is still recognised. The vocabulary lives in tracker.wordlists.
+in "major outage") is still recognised. The terms the rules read (amounts, times, hedges,
+scope, severity, causes, places) are found by tracker.terms; the vocabulary lives in
+tracker.wordlists.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from . import terms
 from . import wordlists as words
 from .models import DELETE, EQUAL, INSERT, Classification, DiffOps, EditEvent
 
@@ -200,7 +202,7 @@ def _hunks(diff: DiffOps) -> tuple[str, str, list[_Hunk]]:
 
 
 def _hunk_findings(hunk: _Hunk, old_text: str, new_text: str) -> dict[str, str]:
-    change = _Change(
+    change = terms.Change(
         (old_text, hunk.old_start, hunk.old_end), (new_text, hunk.new_start, hunk.new_end)
     )
     gone, new = _word_delta(hunk)
@@ -211,7 +213,7 @@ def _hunk_findings(hunk: _Hunk, old_text: str, new_text: str) -> dict[str, str]:
     if not bulk:
         if not flags & {"quantity_vagued", "number_changed"}:
             flags |= _scope_flags(change)
-        if change.diff(_hedges)[1]:
+        if change.diff(terms.hedges)[1]:
             flags.add("hedge_added")
     flags |= _severity_flags(change)
     flags = _cause_flags(change, flags)
@@ -229,27 +231,14 @@ def _hunk_findings(hunk: _Hunk, old_text: str, new_text: str) -> dict[str, str]:
 
 def _word_delta(hunk: _Hunk) -> tuple[list[str], list[str]]:
     """Words only the old side has, and words only the new side has (case ignored)."""
-    before = Counter(_plain(w) for w in _words(hunk.deleted))
-    after = Counter(_plain(w) for w in _words(hunk.inserted))
+    before = Counter(terms.plain(w) for w in terms.words_of(hunk.deleted))
+    after = Counter(terms.plain(w) for w in terms.words_of(hunk.inserted))
     return list((before - after).elements()), list((after - before).elements())
-
-
-def _plain(word: str) -> str:
-    word = word.lower()
-    return _number_value(word) if _NUMBER.fullmatch(word) else word
 
 
 def _content_words(words_: list[str], side: tuple[str, int, int]) -> list[str]:
     """The words left once quantifiers, hedges and times are set aside: what a clause adds."""
-    text, start, end = side
-    qualifiers = Counter(
-        _plain(word)
-        for pattern in _QUALIFIERS
-        for match in pattern.finditer(text, max(0, start - 80), end + 80)
-        if _overlaps(match.start(), match.end(), start, end)
-        for word in _words(match[0])
-    )
-    return list((Counter(words_) - qualifiers).elements())
+    return list((Counter(words_) - terms.qualifier_words(*side)).elements())
 
 
 def _outweighs(more: list[str], less: list[str]) -> bool:
@@ -257,31 +246,31 @@ def _outweighs(more: list[str], less: list[str]) -> bool:
 
 
 def _has_sentence_end(hunk: _Hunk) -> bool:
-    return any(_SENTENCE_END.search(t.strip()) for t in (hunk.deleted, hunk.inserted))
+    return terms.has_sentence_end(hunk.deleted) or terms.has_sentence_end(hunk.inserted)
 
 
-def _amount_flags(change: _Change, gone: list[str], new: list[str]) -> set[str]:
+def _amount_flags(change: terms.Change, gone: list[str], new: list[str]) -> set[str]:
     """Numbers, amounts and times: made vague, changed, or rewritten."""
-    numbers_gone, numbers_new = change.diff(_numbers)
-    durations_gone, durations_new = change.diff(_durations)
+    numbers_gone, numbers_new = change.diff(terms.numbers)
+    durations_gone, durations_new = change.diff(terms.durations)
     if (numbers_gone or durations_gone) and not (numbers_new or durations_new):
         # "30 percent of users" → "some users"; "affected 30% of customers" → "affected
         # customers": the amount went and nothing precise took its place.
         dropped = not new and len(gone) <= 5
-        if dropped or change.diff(_vague)[1]:
+        if dropped or change.diff(terms.vague)[1]:
             return {"quantity_vagued"}
     flags = set()
     if numbers_gone and numbers_new:
         flags.add("number_changed")
-    times_gone, times_new = change.diff(_times)
+    times_gone, times_new = change.diff(terms.times)
     if (times_gone or times_new) and ((gone and new) or max(len(gone), len(new)) <= 5):
         flags.add("time_changed")
     return flags
 
 
-def _scope_flags(change: _Change) -> set[str]:
+def _scope_flags(change: terms.Change) -> set[str]:
     """Quantifier words moving on the scope scale: "all users" → "some users"."""
-    gone, new = change.diff(_scope)
+    gone, new = change.diff(terms.scope)
     if not gone and not new:
         return set()
     before = max((words.SCOPE_WORDS[t] for t in gone), default=words.IMPLICIT_SCOPE)
@@ -295,8 +284,8 @@ def _scope_flags(change: _Change) -> set[str]:
 
 def _place_findings(old_text: str, new_text: str) -> dict[str, str]:
     """A place named before and not after narrows the scope; a newly named one widens it."""
-    before = set(_locations(old_text, 0, len(old_text)))
-    after = set(_locations(new_text, 0, len(new_text)))
+    before = set(terms.locations(old_text, 0, len(old_text)))
+    after = set(terms.locations(new_text, 0, len(new_text)))
     found = {}
     if before - after:
         found["scope_narrowed"] = _listing(before - after, old_text) + " no longer named"
@@ -314,9 +303,9 @@ def _listing(terms: set[str], text: str) -> str:
     return ", ".join(spelled)
 
 
-def _severity_flags(change: _Change) -> set[str]:
+def _severity_flags(change: terms.Change) -> set[str]:
     """The worst severity phrase removed against the worst one added."""
-    gone, new = change.diff(_severity)
+    gone, new = change.diff(terms.severity)
     worst_gone = max((words.SEVERITY_PHRASES[t] for t in gone), default=-1)
     worst_new = max((words.SEVERITY_PHRASES[t] for t in new), default=-1)
     if worst_gone > worst_new:
@@ -326,32 +315,24 @@ def _severity_flags(change: _Change) -> set[str]:
     return set()
 
 
-def _cause_flags(change: _Change, flags: set[str]) -> set[str]:
+def _cause_flags(change: terms.Change, flags: set[str]) -> set[str]:
     """Inside a stated cause, words describe the cause, not the impact or who was hit."""
     if not _touches_cause(change):
         return flags
     flags = flags - {"severity_down", "severity_up", "scope_narrowed", "scope_widened"}
-    if not flags & _NUMERIC_FLAGS or any(change.diff(_causes)):
+    if not flags & _NUMERIC_FLAGS or any(change.diff(terms.causes)):
         flags.add("cause_changed")
     return flags
 
 
-def _touches_cause(change: _Change) -> bool:
+def _touches_cause(change: terms.Change) -> bool:
     """Does the hunk fall inside a stated cause: after a cause marker, in the same sentence?"""
     for text, start, end in (change.old, change.new):
-        sentence_start, sentence_end = _sentence(text, start, end)
-        for match in _CAUSES.finditer(text, sentence_start, sentence_end):
+        sentence_start, sentence_end = terms.sentence_around(text, start, end)
+        for match in terms.CAUSE_MARKER.finditer(text, sentence_start, sentence_end):
             if match.start() < end or match.start() <= start:
                 return True
     return False
-
-
-def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
-    """The sentence (or line) around [start, end); looks back at most a paragraph."""
-    lookback = max(0, start - 600)
-    before = [m.end() for m in _SENTENCE_END.finditer(text, lookback, start)]
-    after = _SENTENCE_END.search(text, end)
-    return (before[-1] if before else lookback), (after.end() if after else len(text))
 
 
 # -- cosmetic --------------------------------------------------------------------------------
@@ -359,8 +340,8 @@ def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _is_cosmetic(hunk: _Hunk) -> bool:
     """Only case, punctuation, whitespace, digit grouping, or a one-letter typo in a long word."""
-    old = [_plain(w) for w in _words(hunk.deleted)]
-    new = [_plain(w) for w in _words(hunk.inserted)]
+    old = [terms.plain(w) for w in terms.words_of(hunk.deleted)]
+    new = [terms.plain(w) for w in terms.words_of(hunk.inserted)]
     if old == new:
         return True
     if len(old) != len(new):
@@ -371,7 +352,7 @@ def _is_cosmetic(hunk: _Hunk) -> bool:
 def _is_typo(a: str, b: str) -> bool:
     if not (a.isalpha() and b.isalpha()) or min(len(a), len(b)) < 4:
         return False
-    if a in _LEXICON or b in _LEXICON:
+    if a in terms.LEXICON or b in terms.LEXICON:
         return False
     # One edit only: "increase" → "decrease" is two, and not a typo.
     return _edit_distance(a, b) <= 1
@@ -388,183 +369,6 @@ def _edit_distance(a: str, b: str) -> int:
                 row[j] = min(row[j], rows[-2][j - 2] + 1)
         rows.append(row)
     return rows[-1][-1]
-
-
-# -- matching --------------------------------------------------------------------------------
-
-
-class _Change:
-    """The old and new sides of one hunk: (text, start, end) each."""
-
-    def __init__(self, old: tuple[str, int, int], new: tuple[str, int, int]) -> None:
-        self.old, self.new = old, new
-
-    def diff(self, extract: _Extractor) -> tuple[list[str], list[str]]:
-        """Terms found around the change on one side only: (gone, new), with repeats."""
-        before, after = Counter(extract(*self.old)), Counter(extract(*self.new))
-        return list((before - after).elements()), list((after - before).elements())
-
-
-# Finds the terms of one kind that overlap [start, end) of a text.
-_Extractor = Callable[[str, int, int], list[str]]
-
-
-class _PatternExtractor:
-    """Terms of one pattern that overlap [start, end) (or straddle `start` when empty)."""
-
-    def __init__(
-        self,
-        pattern: re.Pattern[str],
-        canonical: Mapping[str, str] | None = None,
-        unless_followed_by: re.Pattern[str] | None = None,
-    ) -> None:
-        self.pattern, self.canonical = pattern, canonical or {}
-        self.unless_followed_by = unless_followed_by
-
-    def __call__(self, text: str, start: int, end: int) -> list[str]:
-        margin = 80  # longer than any phrase, so every overlapping match is inside the window
-        terms = []
-        for match in self.pattern.finditer(text, max(0, start - margin), end + margin):
-            if self.unless_followed_by and self.unless_followed_by.match(text, match.end()):
-                continue
-            if _overlaps(match.start(), match.end(), start, end):
-                term = _squash(match.group(0))
-                term = self.canonical.get(term, term)
-                if term:
-                    terms.append(term)
-        return terms
-
-
-def _overlaps(m_start: int, m_end: int, start: int, end: int) -> bool:
-    if start == end:
-        return m_start < start < m_end
-    return m_start < end and start < m_end
-
-
-def _squash(term: str) -> str:
-    return re.sub(r"\s+", " ", term.lower())
-
-
-def _phrases(phrases: Iterable[str], flags: int = re.IGNORECASE) -> re.Pattern[str]:
-    ordered = sorted(set(phrases), key=len, reverse=True)
-    body = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in ordered)
-    return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", flags)
-
-
-def _fill(pattern: str) -> str:
-    """Put the word lists into a TIME_PATTERNS entry (str.format would trip on {1,2})."""
-    lists = {
-        "{months}": words.MONTHS,
-        "{weekdays}": words.WEEKDAYS,
-        "{zones}": words.TIME_ZONES,
-        "{units}": words.DURATION_UNITS,
-        "{number_words}": tuple(words.NUMBER_WORDS),
-    }
-    for name, values in lists.items():
-        ordered = sorted(values, key=len, reverse=True)
-        pattern = pattern.replace(name, "|".join(re.escape(v) for v in ordered))
-    return pattern
-
-
-class _NumberExtractor:
-    """Amounts: digits and number words, not clock times, dates, durations or status codes."""
-
-    def __call__(self, text: str, start: int, end: int) -> list[str]:
-        lo, hi = max(0, start - 80), end + 80
-        taken = [m.span() for m in _TIME.finditer(text, lo, hi)]
-        taken += [m.span() for m in _STATUS_CODE.finditer(text, lo, hi)]
-        values = []
-        for match in _NUMBER.finditer(text, lo, hi):
-            inside = any(s <= match.start() and match.end() <= e for s, e in taken)
-            if not inside and _overlaps(match.start(), match.end(), start, end):
-                values.append(_number_value(match.group(0)))
-        return values
-
-
-def _number_value(token: str) -> str:
-    token = _squash(token)
-    if token in words.NUMBER_WORDS:
-        return f"{words.NUMBER_WORDS[token]:g}"
-    plain = token.replace(",", "").rstrip("%")
-    try:
-        return f"{float(plain):g}"
-    except ValueError:
-        return plain
-
-
-class _LocationExtractor:
-    def __call__(self, text: str, start: int, end: int) -> list[str]:
-        return [
-            term
-            for extract in (_places, _place_codes, _region_codes)
-            for term in extract(text, start, end)
-        ]
-
-
-_TIME = re.compile(
-    r"(?<![\w:/.-])(?:{})(?![\w:/-])".format(
-        "|".join(f"(?:{_fill(p)})" for p in words.TIME_PATTERNS)
-    ),
-    re.IGNORECASE,
-)
-_DURATION = re.compile(rf"(?<![\w-])(?:{_fill(words.TIME_PATTERNS[-2])})(?![\w-])", re.IGNORECASE)
-_NUMBER = re.compile(
-    rf"(?<![\w.,:/-])(?:{words.NUMBER_PATTERN}|{'|'.join(words.NUMBER_WORDS)})(?![\w/-])",
-    re.IGNORECASE,
-)
-_STATUS_CODE = re.compile(rf"(?<![\w.,-]){words.STATUS_CODE_PATTERN}", re.IGNORECASE)
-_VAGUE = _phrases(words.VAGUE_QUANTIFIERS)
-_SEVERITY = _phrases(words.SEVERITY_PHRASES)
-_HEDGES = _phrases(words.HEDGES)
-_SCOPE = _phrases(words.SCOPE_WORDS)
-_CAUSES = _phrases(words.CAUSE_MARKERS)
-_PLACES = _phrases([p for p in words.LOCATIONS if len(p) > 3])
-# Short place codes only in capitals: "US" is a country, "us" a pronoun.
-_PLACE_CODES = _phrases([p.upper() for p in words.LOCATIONS if len(p) <= 3], flags=0)
-_REGION_CODES = re.compile(rf"(?<![\w-])(?:{words.LOCATION_CODE_PATTERN})(?![\w-])", re.I)
-# Words a typo fix may not touch: swapping one of these changes what the text claims.
-_LEXICON = {
-    phrase
-    for vocabulary in (
-        words.VAGUE_QUANTIFIERS,
-        words.SEVERITY_PHRASES,
-        words.HEDGES,
-        words.SCOPE_WORDS,
-        words.CAUSE_MARKERS,
-        words.NUMBER_WORDS,
-        words.DURATION_UNITS,
-        words.MONTHS,
-        words.WEEKDAYS,
-        words.LOCATIONS,
-    )
-    for phrase in vocabulary
-    if " " not in phrase
-} | {"major", "minor", "partial", "complete", "full", "total", "none", "never", "now", "not"}
-_TIME_NOUN = re.compile(
-    r"\s+(?:{}|time|times|period)\b".format("|".join(words.DURATION_UNITS)), re.IGNORECASE
-)
-# Quantifiers, hedges and times qualify a statement; a clause is made of other words.
-_QUALIFIERS = (_SCOPE, _VAGUE, _HEDGES, _TIME)
-_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
-_WORD = re.compile(r"[^\W_]+(?:(?:['\-_]|(?<=\d)[.,:](?=\d))[^\W_]+)*%?")
-
-_numbers = _NumberExtractor()
-_durations = _PatternExtractor(_DURATION)
-_times = _PatternExtractor(_TIME)
-_vague = _PatternExtractor(_VAGUE)
-_severity = _PatternExtractor(_SEVERITY)
-_hedges = _PatternExtractor(_HEDGES, words.HEDGES)
-# "a few hours" is an amount of time, not a share of the users.
-_scope = _PatternExtractor(_SCOPE, unless_followed_by=_TIME_NOUN)
-_causes = _PatternExtractor(_CAUSES)
-_places = _PatternExtractor(_PLACES)
-_place_codes = _PatternExtractor(_PLACE_CODES)
-_region_codes = _PatternExtractor(_REGION_CODES)
-_locations = _LocationExtractor()
-
-
-def _words(text: str) -> list[str]:
-    return _WORD.findall(text)
 
 
 # -- reasons ---------------------------------------------------------------------------------
@@ -585,7 +389,7 @@ def _cosmetic_reason(old_text: str, new_text: str, hunks: list[_Hunk]) -> str:
     if not hunks:
         return "only whitespace, entities or quote marks differ"
     first = hunks[0]
-    if not _words(first.deleted + first.inserted):
+    if not terms.words_of(first.deleted + first.inserted):
         before = re.search(r"\S+\s*$", old_text[: first.old_start])
         after = re.match(r"\s*\S+", old_text[first.old_end :])
         left = before.group(0).strip() if before else ""
@@ -596,7 +400,7 @@ def _cosmetic_reason(old_text: str, new_text: str, hunks: list[_Hunk]) -> str:
 
 def _quote(text: str, start: int, end: int) -> str:
     """The changed words with one word of context on each side, within the sentence."""
-    sentence_start, sentence_end = _sentence(text, start, end)
+    sentence_start, sentence_end = terms.sentence_around(text, start, end)
     head = text[sentence_start:start]
     ends_sentence = bool(re.search(r"[.!?]\s*$", text[start:end]))
     tail = "" if ends_sentence else text[end:sentence_end]

@@ -331,8 +331,6 @@ def log(ctx: click.Context, name: str, limit: int | None, as_json: bool) -> None
         click.echo(views.log_line(row))
 
 
-
-
 # -- reading the archive -------------------------------------------------------------------------
 
 

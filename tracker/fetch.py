@@ -6,6 +6,7 @@ is None for a usable body or one of the failure kinds. Bytes are kept exactly as
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -69,7 +70,7 @@ def make_session(policy: Policy) -> requests.Session:
         backoff_factor=policy.backoff,
         backoff_max=policy.retry_after_cap,
         respect_retry_after_header=True,
-        retry_after_max=policy.retry_after_cap,
+        retry_after_max=math.ceil(policy.retry_after_cap),
         raise_on_status=False,
         raise_on_redirect=False,
     )

@@ -7,7 +7,6 @@ the day comes from the event's `date` (epoch seconds of its first update).
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -16,12 +15,11 @@ from .decode import fail, load_json
 from .dom import holders, tagged
 from .markup import fragment_to_text, node_text, parse_markup
 from .shape import kind, need_dicts, need_key, text, unique, words
-from .times import clock_to_utc, format_utc, parse_moment
+from .times import clock_to_utc, format_utc, is_clock, parse_moment
 
 FORMAT = "aws"
 _EXPECTED = "AWS data.json: an object with 'current' and 'archive' lists"
 _IMPACT = {"0": "operational", "1": "informational", "2": "degraded", "3": "disruption"}
-_CLOCK = re.compile(r"^\s*\d{1,2}:\d{2}\s*[AaPp][Mm]\s*[A-Z]{2,5}")
 
 
 def extract_aws(body: bytes, content_type: str | None, options: dict, url: str | None) -> Document:
@@ -65,7 +63,7 @@ def _updates(description: str, started: datetime | None) -> tuple[Update, ...]:
     previous = started
     for block in blocks or [root]:
         span = block.find(tagged("span"))
-        displayed = node_text(span) if span and _CLOCK.match(node_text(span)) else ""
+        displayed = node_text(span) if span and is_clock(node_text(span)) else ""
         if span and displayed:
             span.detach()
         moment = None

@@ -26,7 +26,7 @@ BREAKING = frozenset(
      "details", "summary", "caption", "center", "form", "fieldset"}
 )  # fmt: skip
 # A start tag of one of these ends an open <p> (HTML's "closes a p element" list).
-_CLOSES_P = BREAKING - {"br", "tr", "thead", "tbody", "tfoot", "caption", "dt", "dd", "li"}
+_CLOSES_P = BREAKING - {"br", "tr", "thead", "tbody", "tfoot", "caption"}
 # Start tags that end an open element of the same group: (what they close, where to stop).
 _IMPLIED = {
     "li": ({"li"}, {"ul", "ol", "menu"}),

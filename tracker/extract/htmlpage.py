@@ -76,6 +76,7 @@ _VOLATILE_TEXT = re.compile(
     re.IGNORECASE,
 )
 _WORDY = re.compile(r"\w")
+_IGNORED = "data-status-tracker-ignored"  # marks what the `ignore` option matched
 
 
 @dataclass(frozen=True)
@@ -136,10 +137,11 @@ def _narrow(markup: str, select: str | None, ignore: list[str]) -> tuple[str, st
     except ParserRejectedMarkup as exc:
         raise fail(FORMAT, f"the HTML cannot be parsed: {exc}") from None
     title = _clean(normalize(soup.title.get_text())) if soup.title else ""
+    # Marked, not removed: Beautiful Soup finds a tag's place among its siblings by scanning
+    # them, so removing thousands of matches costs minutes; the mark is dropped on reading.
     for selector in ignore:
         for tag in _select(soup, selector, "ignore"):
-            if not tag.decomposed:
-                tag.decompose()
+            tag[_IGNORED] = ""
     if not select:
         return str(soup), title
     matched = _select(soup, select, "select")
@@ -172,7 +174,9 @@ def _select(soup: BeautifulSoup, selector: str, option: str) -> list[Any]:
 
 
 def _invisible(node: Node) -> bool:
-    if node.name in _DROPPED or "hidden" in node.attrs or node.get("aria-hidden") == "true":
+    if node.name in _DROPPED or "hidden" in node.attrs or _IGNORED in node.attrs:
+        return True
+    if node.get("aria-hidden") == "true":
         return True
     names = (*node.classes, node.get("id") or "")
     return any(_VOLATILE_NAMES.search(name) for name in names if name)

@@ -168,6 +168,11 @@ def displayed_to_utc(text: str | None, reference: datetime | None) -> str | None
         return None
 
 
+def is_clock(text: str) -> bool:
+    """Whether `text` is a clock time alone, as AWS prints one before each update."""
+    return bool(_CLOCK.match(text))
+
+
 def clock_to_utc(text: str | None, reference: datetime, follows: bool) -> datetime | None:
     """A clock time alone ("8:39 AM PDT") placed on the day around `reference`.
 
