@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 
 # Abbreviations vendors print after a displayed time. Where one is ambiguous (CST, IST) the
 # meaning status pages use is taken: US Central, India.
@@ -110,6 +111,15 @@ def zone_offset(name: str | None) -> timezone | None:
 
 def to_utc(value: object) -> str | None:
     """Any vendor time (ISO 8601, RFC 822, epoch seconds or ms, Apple's "MM/DD/YYYY HH:MM TZ")."""
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return _cached_utc(value)
+    moment = parse_moment(value)
+    return format_utc(moment) if moment else None
+
+
+@lru_cache(maxsize=65536)
+def _cached_utc(value: str | int | float) -> str | None:
+    # A history repeats the same stamps in every version: imports parse each one once.
     moment = parse_moment(value)
     return format_utc(moment) if moment else None
 
