@@ -237,8 +237,12 @@ def _was_deleted(incident: Incident, old: Document, new: Document) -> bool:
     """Did the vendor delete it, or did it just leave what the document covers?"""
     if new.coverage == COVERAGE_OPEN:
         return False  # open incidents only: leaving means resolved
-    if new.coverage == COVERAGE_FULL or not new.incidents:
+    if new.coverage == COVERAGE_FULL:
         return True
+    if not new.incidents:
+        # A window that suddenly lists nothing says more about the endpoint than the incidents:
+        # the version is kept as evidence, but nothing is called deleted on its word alone.
+        return False
     # A window of the newest incidents: an old one falls off the end when new ones arrive.
     when, oldest_kept = _incident_time(incident), _oldest(new.incidents)
     if when is not None and oldest_kept is not None:

@@ -197,6 +197,32 @@ def m003_views(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m004_stable_atom_ids(db: sqlite_utils.Database) -> None:
+    # Edit rows are recomputed by `tracker rebuild`; versions are not. An id built from the
+    # versions and the item keeps a feed reader from seeing every entry again after a rebuild.
+    db.execute("drop view if exists edits_atom")
+    db.create_view(
+        "edits_atom",
+        """
+        select
+          'tag:status-tracker,2026:edit/' || sources.name || '/'
+            || coalesce(edits.before_snapshot, 0) || '-' || edits.after_snapshot || '/'
+            || edits.kind || '/' || edits.incident_key || '/' || coalesce(edits.update_key, '')
+            || '/' || coalesce(edits.field, '') as atom_id,
+          sources.name || ': ' || edits.kind || ' - ' || coalesce(edits.incident_title, '')
+            as atom_title,
+          edits.window_end as atom_updated,
+          'Before: ' || coalesce(edits.old, '') || char(10) || 'After: '
+            || coalesce(edits.new, '') || char(10) || 'Flags: ' || coalesce(edits.flags, '')
+            as atom_content
+        from edits join sources on sources.id = edits.source_id
+        where edits.kind not in ('update_added', 'incident_added')
+        order by edits.window_end desc
+        """,
+    )
+
+
 def _connect(path: Path) -> sqlite_utils.Database:
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     conn.execute("pragma busy_timeout = 30000")
@@ -217,10 +243,16 @@ class Archive:
         self.home = home
         self.blobs = BlobStore(home / "blobs")
         self.db = _connect(home / DB_NAME)
-        with self.db.atomic():
-            # begin immediate would be nicer, but the migration set is tiny; a busy
-            # timeout covers two processes opening a new archive at once.
-            migrations.apply(self.db)
+        if migrations.pending(self.db):
+            # BEGIN IMMEDIATE takes the write lock up front, so two processes opening a new
+            # archive at once wait for each other (busy timeout) instead of failing.
+            self.db.execute("begin immediate")
+            try:
+                migrations.apply(self.db)
+            except BaseException:
+                self.db.execute("rollback")
+                raise
+            self.db.execute("commit")
 
     def close(self) -> None:
         self.db.close()
@@ -239,6 +271,16 @@ class Archive:
                 f"a source named {source.name!r} already exists ({row['url']}); "
                 "pick another --name or `tracker remove` it first"
             )
+        if row and (row["url"], row["format"]) != (source.url, source.format):
+            if row["format"] != "auto" and source.format == "auto" and row["url"] == source.url:
+                source = Source(
+                    source.name, source.url, row["format"], source.options, source.added_at
+                )
+            else:
+                raise UsageError(
+                    f"{source.name!r} was tracked before at {row['url']} and its history is "
+                    "kept; pick another --name, or `tracker remove --purge` it first"
+                )
         values = {
             "name": source.name,
             "url": source.url,
@@ -272,6 +314,9 @@ class Archive:
                 f"no source named {name!r}; `tracker sources` lists them, `tracker add` adds one"
             )
         return _source(row)
+
+    def ever_had_sources(self) -> bool:
+        return bool(self.db.table("sources").count)
 
     def get_source_any(self, name: str) -> dict[str, Any]:
         """A source's row, even when it is no longer tracked (its history is still here)."""
@@ -575,6 +620,8 @@ class Archive:
 
     def search(self, query: str, sources: Iterable[str] = ()) -> list[dict[str, Any]]:
         names = list(sources)
+        for name in names:
+            self.source_id(name)  # an unknown name is a usage error, not an empty answer
         where = ""
         params: list[Any] = [query]
         if names:

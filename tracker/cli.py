@@ -7,6 +7,7 @@ library become a one-line message and an exit code here, in one place (`TrackerG
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from contextlib import AbstractContextManager as ContextManager
 from pathlib import Path
@@ -16,6 +17,7 @@ import click
 
 from . import __version__, catalog, outputs, pipeline, views
 from .archive import Archive, open_archive
+from .classify import FLAGS
 from .cli_history import demo, import_
 from .errors import TrackerError
 from .extract import FORMATS
@@ -31,6 +33,10 @@ class TrackerGroup(click.Group):
         except TrackerError as exc:
             click.echo(f"tracker: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except sqlite3.OperationalError as exc:
+            # Busy for longer than the busy timeout, a full disk, a read-only directory.
+            click.echo(f"tracker: the archive database could not be used: {exc}", err=True)
+            ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("tracker: interrupted; everything stored so far is kept", err=True)
             ctx.exit(130)
@@ -103,12 +109,12 @@ def add(
         archive.add_source(source)
         chosen = source.format
         if chosen == "auto" and not no_probe:
-            detected = pipeline.probe_format(source)
-            if detected:
-                archive.set_format(source.name, detected)
-                chosen = f"{detected} (detected)"
+            probe = pipeline.probe_format(source)
+            if probe.format:
+                archive.set_format(source.name, probe.format)
+                chosen = f"{probe.format} (detected)"
             else:
-                chosen = "auto (the page could not be read now; decided at the first fetch)"
+                chosen = f"auto: {probe.problem}; decided at the first fetch, or pass --format"
     click.echo(f"added {source.name}: {source.url} [{chosen}]")
 
 
@@ -248,6 +254,8 @@ def _run_fetch(
     progress = views.Progress(enabled=sys.stderr.isatty() and not quiet and not as_json)
     outcomes = pipeline.fetch_sources(archive, names, policy, on_outcome=progress.update)
     progress.done()
+    if not outcomes and not as_json:
+        click.echo("no sources to fetch: `tracker add NAME|URL` adds one", err=True)
     failed = [o for o in outcomes if o.outcome == "failed"]
     if as_json:
         echo_json([o.__dict__ for o in outcomes])
@@ -299,7 +307,7 @@ def run(ctx: click.Context, quiet: bool, **options: Any) -> None:
       17 3 * * *  cd /srv/status && tracker run -q
     """
     with archive_for(ctx, lock="run") as archive:
-        if not archive.sources():
+        if not archive.ever_had_sources():
             added = pipeline.add_catalog(archive)
             click.echo(f"the archive had no sources: added the {added} catalog sources", err=True)
         code = _run_fetch(archive, (), _policy(options), quiet, False)
@@ -312,7 +320,7 @@ def run(ctx: click.Context, quiet: bool, **options: Any) -> None:
 
 @cli.command()
 @click.argument("name")
-@click.option("--limit", type=int, help="Show at most this many fetches.")
+@click.option("--limit", type=click.IntRange(1), help="Show at most this many fetches.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def log(ctx: click.Context, name: str, limit: int | None, as_json: bool) -> None:
@@ -383,7 +391,11 @@ def filter_options(command: Any) -> Any:
         click.option("--source", "sources", multiple=True, help="Only this source (repeatable)."),
         click.option("--since", help="Only edits first seen at or after this time (ISO 8601)."),
         click.option(
-            "--flag", "flags", multiple=True, help="Only edits with this flag (repeatable)."
+            "--flag",
+            "flags",
+            multiple=True,
+            type=click.Choice(FLAGS),
+            help="Only edits with this flag (repeatable).",
         ),
         click.option("--silent", is_flag=True, help="Only silent edits."),
     ]
@@ -405,7 +417,7 @@ def _filters(sources, since, flags, silent, all_kinds=False) -> outputs.Filters:
 @cli.command()
 @filter_options
 @click.option("--all", "all_kinds", is_flag=True, help="Also list new updates and incidents.")
-@click.option("--limit", type=int, help="Show at most this many.")
+@click.option("--limit", type=click.IntRange(1), help="Show at most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--no-color", is_flag=True, help="Plain text with [-deleted-]{+inserted+} marks.")
 @click.pass_context

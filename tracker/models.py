@@ -151,9 +151,11 @@ class Document:
         )
 
     def canonical_json(self) -> str:
-        """Key-sorted, order-insensitive JSON: the same page in another order is the same page."""
+        """Key-sorted JSON, blind to the order of incidents and of their updates."""
         data = self.to_dict()
         data["incidents"] = sorted(data["incidents"], key=lambda i: i["key"])
+        for incident in data["incidents"]:
+            incident["updates"] = sorted(incident["updates"], key=lambda u: u["key"])
         return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
     def hash(self) -> str:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from . import catalog
@@ -60,17 +60,7 @@ def ingest(
 ) -> Outcome:
     """Judge one fetched body and store what it proves. Nothing stored is ever altered."""
     seen = observed_at or result.finished_at
-    row = {
-        "source_id": archive.source_id(source.name),
-        "started_at": observed_at or result.started_at,
-        "finished_at": observed_at or result.finished_at,
-        "http_status": result.status,
-        "url": result.url,
-        "final_url": result.final_url,
-        "bytes": len(result.body) if result.body is not None else None,
-        "origin": origin,
-        "reference": reference,
-    }
+    row = _fetch_row(archive, source, result, origin, reference, observed_at)
     if result.error:
         return _failed(archive, source, row, result.error, result.detail)
     previous = _latest(archive, source.name)
@@ -88,6 +78,8 @@ def ingest(
         document = extract(fmt, body, result.content_type, source.options, result.final_url)
     except ExtractionError as exc:
         return _failed(archive, source, row, UNPARSEABLE, str(exc))
+    if fmt != source.format:
+        archive.set_format(source.name, fmt)  # `auto` is decided by the first readable body
     digest = sha256(body)
     row["sha256"] = digest
     if not is_changed(previous, document):
@@ -162,12 +154,42 @@ def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def _fetch_row(
+    archive: Archive,
+    source: Source,
+    result: FetchResult,
+    origin: str = "live",
+    reference: str | None = None,
+    observed_at: str | None = None,
+) -> dict[str, Any]:
+    """The fetches row every observation gets, whatever its outcome."""
+    return {
+        "source_id": archive.source_id(source.name),
+        "started_at": observed_at or result.started_at,
+        "finished_at": observed_at or result.finished_at,
+        "http_status": result.status,
+        "url": result.url,
+        "final_url": result.final_url,
+        "bytes": len(result.body) if result.body is not None else None,
+        "origin": origin,
+        "reference": reference,
+    }
+
+
+def _elapsed(result: FetchResult) -> float:
+    """Seconds the fetch itself took (time spent queued behind other sources excluded)."""
+    return _seconds_between(result.started_at, result.finished_at)
+
+
 def _resolve_format(archive: Archive, source: Source, body: bytes, result: FetchResult) -> str:
-    if source.format != "auto":
-        return source.format
-    fmt = detect_format(body, result.content_type, result.final_url or result.url)
-    archive.set_format(source.name, fmt)
-    return fmt
+    """The source's format; for `auto`, the stored choice, else what this body looks like."""
+    fmt = source.format
+    if fmt == "auto":
+        # The Source value may predate an earlier ingest of this run that already decided.
+        fmt = archive.get_source_any(source.name)["format"]
+    if fmt != "auto":
+        return fmt
+    return detect_format(body, result.content_type, result.final_url or result.url)
 
 
 def _failed(archive: Archive, source: Source, row: dict, kind: str, detail: str | None) -> Outcome:
@@ -216,11 +238,16 @@ def fetch_sources(
     by_name = {s.name: s for s in sources}
     jobs = [_job(archive, source) for source in sources]
     outcomes: list[Outcome] = []
-    clock = {job.key: time.monotonic() for job in jobs}
 
     def store(job: Job, result: FetchResult) -> None:
-        outcome = ingest(archive, by_name[job.key], result)
-        outcome = _with_elapsed(outcome, time.monotonic() - clock[job.key])
+        source = by_name[job.key]
+        try:
+            outcome = ingest(archive, source, result)
+        except Exception as exc:  # noqa: BLE001 - one page must never stop the nightly run
+            detail = f"internal error while storing this page ({exc!r}); please report it"
+            row = _fetch_row(archive, source, result)
+            outcome = _failed(archive, source, row, UNPARSEABLE, detail)
+        outcome = _with_elapsed(outcome, _elapsed(result))
         outcomes.append(outcome)
         if on_outcome:
             on_outcome(outcome)
@@ -250,12 +277,19 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 
 
 def check_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(
-            f"{url!r} is neither a catalog name nor an http(s) URL; "
-            "`tracker catalog` lists the names"
-        )
+    problem = None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError as exc:
+        problem = str(exc)
+    else:
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            problem = "it is neither a catalog name nor an http(s) URL"
+        elif any(c.isspace() for c in url):
+            problem = "it contains spaces (encode them as %20)"
+    if problem:
+        raise UsageError(f"cannot track {url!r}: {problem}; `tracker catalog` lists the names")
     return url
 
 
@@ -307,17 +341,26 @@ def new_source(
     return Source(chosen_name, url, chosen_format, options, now_iso())
 
 
-def probe_format(source: Source, policy: Policy | None = None) -> str | None:
-    """Fetch once to pick the format of an `auto` source; None when the page cannot be read."""
+@dataclass(frozen=True)
+class Probe:
+    """What one look at a new source's URL found: a format, or why there is none yet."""
+
+    format: str | None
+    problem: str | None = None
+
+
+def probe_format(source: Source, policy: Policy | None = None) -> Probe:
+    """Fetch once to pick the format of an `auto` source."""
     policy = policy or Policy(retries=0)
     with make_session(policy) as session:
         result = fetch_url(session, source.url, policy)
     if result.error or not result.body:
-        return None
+        return Probe(None, f"the page could not be read now ({result.error}: {result.detail})")
     try:
-        return detect_format(result.body, result.content_type, result.final_url or source.url)
-    except ExtractionError:
-        return None
+        fmt = detect_format(result.body, result.content_type, result.final_url or source.url)
+    except ExtractionError as exc:
+        return Probe(None, f"no known format fits what it serves ({exc})")
+    return Probe(fmt)
 
 
 def utc_now() -> str:

@@ -38,6 +38,12 @@ _FOLD = str.maketrans(
 # Zero-width and bidi control characters: invisible, so never evidence of an edit, and a
 # classic way to make two strings look identical while they differ.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
+# Control characters (C0 but tab and newlines, DEL, C1): never wording, and in a terminal an
+# escape sequence hidden in a status page could clear the screen or forge a hyperlink.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Whole terminal escape sequences (CSI such as colours, OSC such as titles and hyperlinks) go
+# first, so the words around them stay searchable.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
 _SPACE = re.compile(r"[ \t\f\v]+")
 _BLANK_LINES = re.compile(r"\s*\n\s*")
 
@@ -54,7 +60,19 @@ def normalize(text: str | None) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = text.translate(_FOLD)
     text = _INVISIBLE.sub("", text)
+    text = _ESCAPES.sub("", text)
+    text = _CONTROL.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _SPACE.sub(" ", text)
     text = _BLANK_LINES.sub("\n", text)
     return text.strip()
+
+
+def printable(text: str | None) -> str:
+    """Text safe to print in a terminal: control characters shown as visible escapes.
+
+    Stored wording is already normalised; this guards what older archives or error messages hold.
+    """
+    if not text:
+        return ""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

@@ -16,6 +16,7 @@ from .edits import detect
 from .errors import UsageError
 from .models import DELETE, EQUAL, DiffOps, EditEvent, EditRecord, Incident
 from .pipeline import Outcome
+from .text import printable
 
 
 def human_bytes(size: int | None) -> str:
@@ -32,7 +33,7 @@ def human_bytes(size: int | None) -> str:
 def outcome_line(outcome: Outcome) -> str:
     status = str(outcome.http_status or "-")
     if outcome.outcome == "failed":
-        return f"{outcome.source:<20} failed       {outcome.error}: {outcome.detail}"
+        return printable(f"{outcome.source:<20} failed       {outcome.error}: {outcome.detail}")
     parts = [f"{outcome.source:<20} {outcome.outcome:<12} {status:>3}"]
     parts.append(f"{human_bytes(outcome.bytes):>9}")
     if outcome.snapshot_id:
@@ -92,7 +93,7 @@ def log_line(row: dict[str, Any]) -> str:
     line = f"{when(row['started_at']):<23} {what:<22} {status:>3}  {digest:<12}  {version}"
     if row["error"] and row["detail"]:
         line += f"  ({row['detail']})"
-    return line.rstrip()
+    return printable(line.rstrip())
 
 
 def source_rows(archive: Archive) -> list[dict[str, Any]]:
@@ -123,13 +124,14 @@ def parse_when(value: str) -> str:
     text = value.strip().replace(" ", "T")
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         raise UsageError(
             f"cannot read the time {value!r}: use ISO 8601, e.g. 2026-11-20 or 2026-11-20T14:05Z"
         ) from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def when(value: str | None) -> str:
@@ -223,7 +225,7 @@ def page_text(page: dict[str, Any]) -> str:
                 for part in update["text"].split("\n")
                 if part
             )
-    return "\n".join(lines)
+    return printable("\n".join(lines))
 
 
 # -- changes --------------------------------------------------------------------------------------
@@ -263,14 +265,16 @@ def render_diff(diff: DiffOps, color: bool, context: int = 12) -> str:
     last = len(diff) - 1
     for index, (op, text) in enumerate(diff):
         if op == EQUAL:
-            pieces.append(_trim_equal(text, context, first=index == 0, final=index == last))
+            pieces.append(
+                _trim_equal(printable(text), context, first=index == 0, final=index == last)
+            )
         elif color:
             if op == DELETE:
-                pieces.append(click.style(text, fg="red", strikethrough=True))
+                pieces.append(click.style(printable(text), fg="red", strikethrough=True))
             else:
-                pieces.append(click.style(text, fg="green", underline=True))
+                pieces.append(click.style(printable(text), fg="green", underline=True))
         else:
-            pieces.append(f"[-{text}-]" if op == DELETE else f"{{+{text}+}}")
+            pieces.append(f"[-{printable(text)}-]" if op == DELETE else f"{{+{printable(text)}+}}")
     return "".join(pieces)
 
 
@@ -297,9 +301,9 @@ def change_text(record: EditRecord, color: bool) -> str:
         )
         if on
     ]
-    title = e.incident_title or e.incident_key
+    title = printable(e.incident_title or e.incident_key)
     what = e.kind if not e.field else f"{e.kind} ({e.field})"
-    head = f"#{record.id} {record.source} · {title} · {what}"
+    head = f"#{record.id} {printable(record.source)} · {title} · {what}"
     if marks:
         head += " · " + " ".join(marks)
     head += f" · score {e.score:g}"
@@ -311,8 +315,8 @@ def change_text(record: EditRecord, color: bool) -> str:
     if e.diff:
         lines.append("    " + render_diff(e.diff, color).replace("\n", "\n    "))
     elif e.old or e.new:
-        lines.append(f"    {e.old or '∅'} → {e.new or '∅'}")
-    lines.extend(f"    {reason}" for reason in e.reasons)
+        lines.append(f"    {printable(e.old) or '∅'} → {printable(e.new) or '∅'}")
+    lines.extend(f"    {printable(reason)}" for reason in e.reasons)
     return "\n".join(lines) + "\n"
 
 
@@ -350,7 +354,7 @@ def comparison_text(comparison: dict[str, Any], color: bool) -> str:
     if not events:
         lines.append("no difference in incidents or updates (only noise or order changed)")
     for e in events:
-        title = e.incident_title or e.incident_key
+        title = printable(e.incident_title or e.incident_key)
         where = f"{title} / update {e.update_key}" if e.update_key else title
         what = e.kind if not e.field else f"{e.kind} ({e.field})"
         flags = f"  [{', '.join(e.flags)}]" if e.flags else ""
@@ -360,7 +364,7 @@ def comparison_text(comparison: dict[str, Any], color: bool) -> str:
         if e.diff:
             lines.append("  " + render_diff(e.diff, color, context=1000).replace("\n", "\n  "))
         else:
-            lines.append(f"  {e.old or '∅'} → {e.new or '∅'}")
+            lines.append(f"  {printable(e.old) or '∅'} → {printable(e.new) or '∅'}")
     return "\n".join(lines)
 
 
@@ -389,7 +393,7 @@ def search_rows(archive: Archive, query: str, sources: Iterable[str]) -> list[di
 
 def search_text(row: dict[str, Any]) -> str:
     title = row["incident_title"] or row["incident"]
-    return (
+    return printable(
         f"{row['source']} · {title} · update {row['update']}\n"
         f"    seen {when(row['first_seen'])} to {when(row['last_seen'])} "
         f"(versions {row['first_snapshot']}–{row['last_snapshot']})\n"

@@ -1,0 +1,132 @@
+"""Hostile or odd input through the CLI: the run goes on, the terminal stays safe."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+FIXTURE = Path(__file__).parent / "fixtures" / "http" / "incidents.json"
+BODY = FIXTURE.read_bytes()
+JSON = "application/json"
+
+
+def payload(**changes: str) -> bytes:
+    data = json.loads(BODY)
+    incident = data["incidents"][0]
+    for key, value in changes.items():
+        if key in incident:
+            incident[key] = value
+        else:
+            incident["incident_updates"][-1][key] = value
+    return json.dumps(data).encode()
+
+
+def test_one_absurd_page_never_stops_the_run(tracker, httpserver):
+    for name in ("a-ok", "b-odd", "c-ok"):
+        tracker("add", httpserver.url_for(f"/{name}"), "--name", name, "--format", "statuspage")
+    httpserver.expect_request("/a-ok").respond_with_data(BODY, content_type=JSON)
+    httpserver.expect_request("/b-odd").respond_with_data(
+        payload(display_at="9999-12-31T23:00:00-05:00", created_at="9999-12-31T23:59:00Z"),
+        content_type=JSON,
+    )
+    httpserver.expect_request("/c-ok").respond_with_data(BODY, content_type=JSON)
+    result = tracker("fetch", "--workers", "1", code=None)
+    assert result.exit_code in (0, 1) and "Traceback" not in result.output
+    for name in ("a-ok", "b-odd", "c-ok"):
+        assert len(tracker.json("log", name, "--json")) == 1
+    assert tracker.json("log", "c-ok", "--json")[0]["outcome"] == "new"
+
+
+def test_escape_sequences_in_scraped_text_never_reach_the_terminal(tracker, httpserver):
+    tracker("add", httpserver.url_for("/api"), "--name", "evil", "--format", "statuspage")
+    hostile = "Outage \x1b]0;owned\x07\x1b[2J\x1b[H title"
+    httpserver.expect_request("/api").respond_with_data(
+        payload(name=hostile, body="All \x1b[31mRED\x1b[0m users were affected."),
+        content_type=JSON,
+    )
+    tracker("fetch")
+    httpserver.clear()
+    httpserver.expect_request("/api").respond_with_data(
+        payload(name=hostile, body="Some \x1b[31mRED\x1b[0m users were affected."),
+        content_type=JSON,
+    )
+    tracker("fetch")
+    for command in (
+        ["changes"],
+        ["show", "evil"],
+        ["diff", "evil", "--no-color"],
+        ["search", "RED"],
+        ["changes", "--all"],
+    ):
+        out = tracker(*command).output
+        assert "\x1b" not in out and "\x07" not in out, command
+    assert tracker.json("search", "RED", "--json"), "the word is still searchable"
+
+
+def test_reordered_updates_are_not_a_new_version(tracker, home, httpserver):
+    tracker("add", httpserver.url_for("/api"), "--name", "airbrake", "--format", "statuspage")
+    httpserver.expect_request("/api").respond_with_data(BODY, content_type=JSON)
+    tracker("fetch")
+    data = json.loads(BODY)
+    for incident in data["incidents"]:
+        incident["incident_updates"].reverse()
+    data["incidents"].reverse()
+    httpserver.clear()
+    httpserver.expect_request("/api").respond_with_data(json.dumps(data), content_type=JSON)
+    tracker("fetch")
+    assert [r["outcome"] for r in tracker.json("log", "airbrake", "--json")] == ["unchanged", "new"]
+
+
+def test_odd_arguments_are_usage_errors(tracker, httpserver):
+    for args in (
+        ["add", "http://[::1"],
+        ["add", "http://example.com:99999/x"],
+        ["add", "https://example.com/a page"],
+        ["changes", "--since", "9999-12-31T23:00-05:00"],
+        ["changes", "--since", "yesterday"],
+        ["changes", "--flag", "nonsense"],
+        ["changes", "--limit", "0"],
+        ["search", "x", "--source", "nobody"],
+        ["show", "nobody"],
+        ["diff", "nobody"],
+    ):
+        result = tracker(*args, code=2)
+        assert "Traceback" not in result.output, args
+    tracker("add", httpserver.url_for("/api"), "--name", "s", "--format", "statuspage")
+    assert "no stored version yet" in tracker("show", "s", code=2).stderr
+    assert "fewer than two versions" in tracker("diff", "s", code=2).stderr
+
+
+def test_a_removed_name_cannot_be_reused_for_another_page(tracker, httpserver):
+    tracker("add", httpserver.url_for("/a"), "--name", "vendor", "--format", "statuspage")
+    tracker("remove", "vendor")
+    result = tracker(
+        "add", httpserver.url_for("/b"), "--name", "vendor", "--format", "statuspage", code=2
+    )
+    assert "history is kept" in result.stderr
+    tracker("add", httpserver.url_for("/a"), "--name", "vendor", "--format", "statuspage")
+
+
+def test_the_nightly_job_respects_removed_sources(tracker, httpserver):
+    tracker("add", httpserver.url_for("/a"), "--name", "vendor", "--format", "statuspage")
+    tracker("remove", "vendor")
+    result = tracker("run", "-q")
+    assert tracker.json("sources", "--json") == []
+    assert "no sources to fetch" in result.stderr
+
+
+def test_processes_opening_a_new_archive_at_once(tmp_path):
+    home = tmp_path / "race"
+    env = {**os.environ, "TRACKER_HOME": str(home)}
+    command = [sys.executable, "-m", "tracker", "sources", "--json"]
+    processes = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(6)
+    ]
+    for process in processes:
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+        assert json.loads(out) == []
