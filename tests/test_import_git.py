@@ -15,10 +15,18 @@ from tracker.errors import UsageError
 from tracker.importers import import_git
 from tracker.outputs import Filters, change_records
 
+FIXTURES = Path(__file__).parent / "fixtures"
 FILE = "data/airbrake/incidents.json"
-ORIGINAL = (Path(__file__).parent / "fixtures" / "history" / "incidents.json").read_bytes()
+ORIGINAL = (FIXTURES / "history" / "incidents.json").read_bytes()
 BEFORE = b"We are currently investigating a delay in error processing."
 AFTER = b"We are currently investigating a brief delay in error processing for some users."
+THIRD = b"We are currently investigating a delay in error processing for all users."
+# A Statuspage-hosted HTML page, and the plain page its host showed during maintenance.
+STATUS_PAGE = (FIXTURES / "formats" / "statuspage-page.html").read_bytes()
+MAINTENANCE = (
+    b"<html><head><title>Maintenance</title></head><body><h1>We will be back soon</h1>"
+    b"<p>Scheduled maintenance in progress.</p></body></html>"
+)
 
 
 class Repo:
@@ -198,6 +206,67 @@ def test_a_missing_repository_or_file_is_a_usage_error(archive, history, tmp_pat
     assert archive.sources() == []
 
 
+def test_commits_dated_before_the_newest_stored_one_are_passed_over(archive, tmp_path):
+    # A committer clock that went back an hour: git keeps the order, not the dates.
+    repo = Repo(tmp_path / "skewed")
+    shas = [
+        repo.commit("2024-05-14T10:00:00+00:00", {FILE: ORIGINAL}),
+        repo.commit("2024-05-14T12:00:00+00:00", {FILE: ORIGINAL.replace(BEFORE, AFTER)}),
+        repo.commit("2024-05-14T11:00:00+00:00", {FILE: ORIGINAL.replace(BEFORE, THIRD)}),
+        repo.commit("2024-05-14T13:00:00+00:00", {FILE: ORIGINAL}),
+    ]
+    summary = imported(archive, repo)
+
+    assert (summary.found, summary.new, summary.too_old) == (4, 3, 1)
+    versions = archive.snapshots("airbrake")
+    assert [v["reference"] for v in versions] == [shas[0], shas[1], shas[3]]
+    assert_in_time_order(archive)
+    assert shas[2] not in {f["reference"] for f in archive.fetches("airbrake")}
+
+    again = imported(archive, repo)
+    assert (again.already_imported, again.too_old, again.read) == (3, 1, 0)
+
+
+def test_only_the_branch_line_is_imported_not_the_merged_branch(archive, tmp_path):
+    repo = Repo(tmp_path / "merged")
+    first = repo.commit("2024-05-14T10:00:00+00:00", {FILE: ORIGINAL})
+    repo.git("checkout", "-q", "-b", "side")
+    side = [
+        repo.commit("2024-05-14T11:00:00+00:00", {FILE: ORIGINAL.replace(BEFORE, THIRD)}),
+        repo.commit("2024-05-14T13:00:00+00:00", {FILE: reformatted(ORIGINAL)}),
+    ]
+    repo.git("checkout", "-q", "main")
+    edit = repo.commit("2024-05-14T12:00:00+00:00", {FILE: ORIGINAL.replace(BEFORE, AFTER)})
+    repo.git("merge", "-q", "-X", "theirs", "-m", "Merge", "side", when="2024-05-14T14:00:00Z")
+    merge = repo.git("rev-parse", "HEAD")
+
+    summary = imported(archive, repo)
+
+    assert summary.found == 3
+    fetches = sorted(archive.fetches("airbrake"), key=lambda row: row["id"])
+    assert [f["reference"] for f in fetches] == [first, edit, merge]
+    assert not set(side) & {f["reference"] for f in fetches}
+    assert_in_time_order(archive)
+
+
+def test_a_maintenance_page_mid_history_is_a_failed_fetch_not_a_new_format(archive, tmp_path):
+    repo = Repo(tmp_path / "html")
+    shas = [
+        repo.commit("2024-01-01T00:00:00+00:00", {"status.html": STATUS_PAGE}),
+        repo.commit("2024-01-01T01:00:00+00:00", {"status.html": MAINTENANCE}),
+        repo.commit("2024-01-01T02:00:00+00:00", {"status.html": STATUS_PAGE}),
+    ]
+    summary = import_git(archive, repo.path, "status.html", source="agorapulse")
+
+    assert (summary.new, summary.unchanged, summary.edits) == (1, 1, 0)
+    [maintenance] = summary.failures
+    assert (maintenance.reference, maintenance.kind) == (shas[1], "unparseable")
+    assert "Statuspage" in (maintenance.detail or "")
+    assert archive.get_source("agorapulse").format == "statuspage"
+    assert [v["reference"] for v in archive.snapshots("agorapulse")] == [shas[0]]
+    assert change_records(archive, Filters(sources=("agorapulse",), all_kinds=True)) == []
+
+
 # -- the command ----------------------------------------------------------------------------------
 
 
@@ -221,6 +290,18 @@ def test_command_errors_name_the_repository_and_the_file(tracker, history, tmp_p
     assert "nowhere" in missing.stderr and "git repository" in missing.stderr
     never = tracker("import", "git", str(repo.path), "status.json", "--source", "x", code=2)
     assert "status.json was never committed" in never.stderr
+
+
+def assert_in_time_order(archive: Archive, source: str = "airbrake") -> None:
+    """Versions and readings stored oldest first; no edit window that ends before it starts."""
+    versions = archive.snapshots(source)
+    assert [v["first_seen"] for v in versions] == sorted(v["first_seen"] for v in versions)
+    assert all(v["first_seen"] <= v["last_seen"] for v in versions)
+    readings = sorted(archive.fetches(source), key=lambda row: row["id"])
+    times = [f["started_at"] for f in readings if f["outcome"] != "failed"]
+    assert times == sorted(times)
+    for record in change_records(archive, Filters(sources=(source,), all_kinds=True)):
+        assert record.window_start is None or record.window_start <= record.window_end
 
 
 def table_counts(home: Path) -> dict[str, int]:

@@ -54,23 +54,47 @@ BODIES = {
 }
 
 
+# Three captures on three days: the original, the edit, a second edit.
+DAYS = [
+    HEADER,
+    row("20230413080000"),
+    row("20230414080000"),
+    row("20230415080000"),
+]
+DAILY = {
+    "20230413080000": ORIGINAL,
+    "20230414080000": ORIGINAL.replace(BEFORE, AFTER),
+    "20230415080000": ORIGINAL.replace(
+        BEFORE, b"We are currently investigating a delay in error processing for all users."
+    ),
+}
+
+
 class FakeArchive:
     """The CDX API and the `id_` capture server, counting what is asked of them."""
 
-    def __init__(self, server: HTTPServer, limited: dict[str, int] | None = None, paged=True):
+    def __init__(
+        self,
+        server: HTTPServer,
+        limited: dict[str, int] | None = None,
+        pages: tuple[list, ...] = (PAGE_ONE, PAGE_TWO),
+        bodies: dict[str, bytes] = BODIES,
+    ):
         self.cdx_queries: list[dict[str, str]] = []
         self.captures: list[str] = []
         self.limited = dict(limited or {})  # timestamp → how many 429s before answering
-        self.paged = paged
+        self.down: set[str] = set()  # timestamps answered with 503 for now
+        self.pages = pages
+        self.bodies = bodies
         server.expect_request("/cdx/search/cdx").respond_with_handler(self.cdx)
-        for timestamp in [*BODIES, "20230413090000"]:
-            server.expect_request(f"/web/{timestamp}id_/{PAGE}").respond_with_handler(self.capture)
+        for page in pages:
+            for timestamp in (values[0] for values in page[1:] if len(values) == len(HEADER)):
+                route = f"/web/{timestamp}id_/{PAGE}"
+                server.expect_request(route).respond_with_handler(self.capture)
 
     def cdx(self, request: Request) -> Response:
         self.cdx_queries.append(dict(request.args))
-        rows = PAGE_TWO if request.args.get("resumeKey") else PAGE_ONE
-        if not self.paged:
-            rows = PAGE_ONE[:-2] + PAGE_TWO[1:]
+        rows = self.pages[1] if request.args.get("resumeKey") else self.pages[0]
         return Response(json.dumps(rows), content_type=JSON)
 
     def capture(self, request: Request) -> Response:
@@ -79,7 +103,9 @@ class FakeArchive:
         if self.limited.get(timestamp, 0) > 0:
             self.limited[timestamp] -= 1
             return Response("slow down", status=429, content_type="text/plain")
-        return Response(BODIES[timestamp], content_type=JSON)
+        if timestamp in self.down:
+            return Response("backend unavailable", status=503, content_type="text/plain")
+        return Response(self.bodies[timestamp], content_type=JSON)
 
 
 @pytest.fixture
@@ -152,14 +178,68 @@ def test_waits_go_through_the_sleeper_politely(archive, httpserver):
     assert sorted(sleeps) == [1.0, 1.0, 1.0, 2.5, 60.0]
 
 
-def test_persistent_429_gives_up_after_a_bounded_number_of_tries(archive, httpserver):
+def test_persistent_429_stops_the_import_after_a_bounded_number_of_tries(archive, httpserver):
     fake = FakeArchive(httpserver, limited={"20230413080000": 100})
     sleeps: list[float] = []
-    with pytest.raises(ImportFailed, match="429 Too Many Requests 4 times.*wait an hour"):
-        imported(archive, httpserver, sleeps, tries=4, backoff=60.0, backoff_cap=200.0)
-    assert fake.captures == ["20230413080000"] * 4
+    summary = imported(archive, httpserver, sleeps, tries=4, backoff=60.0, backoff_cap=200.0)
+
+    assert fake.captures == ["20230413080000"] * 4  # and nothing after it
     assert sleeps == [60.0, 120.0, 200.0]
-    assert archive.snapshots("airbrake") == []
+    stopped = summary.stopped
+    assert stopped is not None and stopped.reference == capture_url(httpserver, "20230413080000")
+    assert "429 Too Many Requests 4 times (after 380 s" in (stopped.detail or "")
+    assert "wait an hour" in (stopped.detail or "")
+    assert (summary.found, summary.read, summary.retry_later) == (1, 0, 1)
+    assert archive.snapshots("airbrake") == [] and archive.fetches("airbrake") == []
+
+
+def test_persistent_429_on_the_listing_is_an_error_that_says_to_wait(archive, httpserver):
+    httpserver.expect_request("/cdx/search/cdx").respond_with_data("slow down", status=429)
+    with pytest.raises(ImportFailed, match="429 Too Many Requests 2 times.*wait an hour"):
+        imported(archive, httpserver, [], tries=2)
+
+
+def test_a_capture_the_archive_cannot_serve_stops_the_import_and_a_rerun_resumes(
+    archive, httpserver
+):
+    fake = FakeArchive(httpserver, pages=(DAYS,), bodies=DAILY)
+    fake.down.add("20230414080000")
+    sleeps: list[float] = []
+    first = imported(archive, httpserver, sleeps, retries=2, retry_wait=10.0)
+
+    # retried twice, then nothing after it: a later version would bury it for good
+    assert fake.captures == ["20230413080000"] + ["20230414080000"] * 3
+    assert sleeps.count(10.0) == 2
+    stopped = first.stopped
+    assert stopped is not None and stopped.reference == capture_url(httpserver, "20230414080000")
+    assert (stopped.kind, stopped.recorded) == ("http_5xx", False)
+    assert (first.new, first.retry_later) == (1, 1)
+    assert len(archive.fetches("airbrake")) == 1  # the failure is not stored: the rerun retries
+
+    fake.down.clear()
+    second = imported(archive, httpserver, [])
+    assert (second.already_imported, second.too_old, second.new, second.stopped) == (1, 0, 2, None)
+    versions = archive.snapshots("airbrake")
+    assert [v["reference"] for v in versions] == [
+        capture_url(httpserver, timestamp) for timestamp in DAILY
+    ]
+    assert [v["first_seen"][:10] for v in versions] == ["2023-04-13", "2023-04-14", "2023-04-15"]
+    edits = change_records(archive, Filters(sources=("airbrake",)))
+    assert len(edits) == 2
+    assert all(edit.window_start <= edit.window_end for edit in edits)
+
+
+def test_command_names_the_capture_it_stopped_at_and_exits_1(tracker, httpserver):
+    # rate limited for good (--backoff 0: the test does not wait); a 5xx would wait 20 s
+    fake = FakeArchive(httpserver, limited={"20230414080000": 100}, pages=(DAYS,), bodies=DAILY)
+    base = httpserver.url_for("/").rstrip("/")
+    options = ["--delay", "0", "--backoff", "0", "--cdx-url", f"{base}/cdx/search/cdx"]
+    result = tracker(
+        "import", "wayback", PAGE, "--source", "airbrake", *options, "--archive-url", base, code=1
+    )
+    assert capture_url(httpserver, "20230414080000") in result.stdout
+    assert "429 Too Many Requests 5 times" in result.stdout
+    assert "20230415080000" not in fake.captures
 
 
 def test_a_second_import_fetches_no_capture_again(archive, httpserver):
@@ -187,7 +267,7 @@ def test_from_and_to_are_passed_to_the_cdx_api(archive, httpserver):
 
 
 def test_command_imports_with_no_delay(tracker, httpserver):
-    FakeArchive(httpserver, paged=False)
+    FakeArchive(httpserver, pages=(PAGE_ONE[:-2] + PAGE_TWO[1:],))
     base = httpserver.url_for("/").rstrip("/")
     result = tracker(
         "import",

@@ -53,6 +53,7 @@ def _report(summary: ImportSummary, as_json: bool) -> int:
         data = dataclasses.asdict(summary) | {
             "read": summary.read,
             "retry_later": summary.retry_later,
+            "stopped": dataclasses.asdict(summary.stopped) if summary.stopped else None,
         }
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
@@ -62,14 +63,17 @@ def _report(summary: ImportSummary, as_json: bool) -> int:
 
 def summary_lines(summary: ImportSummary) -> list[str]:
     noun = _NOUNS.get(summary.origin, "version")
-    failed = len(summary.failures)
+    failed = len(summary.failures) - summary.retry_later
     lines = [
         f"{summary.source}: {summary.read} {noun}s read: {summary.new} new versions, "
         f"{summary.unchanged} unchanged, {failed} failed; {summary.edits} edits found"
     ]
     skipped = [
         (summary.already_imported, "already imported"),
-        (summary.too_old, "older than the newest stored version (import into a new --source)"),
+        (
+            summary.too_old,
+            "dated before the newest stored version (out of order, or import into a new --source)",
+        ),
         (summary.not_ok, "archived with an HTTP status other than 200 (not fetched)"),
     ]
     if not summary.found:
@@ -77,12 +81,17 @@ def summary_lines(summary: ImportSummary) -> list[str]:
             f"  no {noun}s found: check the address and the --from/--to or --since/--until"
         )
     lines.extend(f"  skipped {count} {what}" for count, what in skipped if count)
-    for failure in summary.failures[:_SHOWN_FAILURES]:
-        later = "" if failure.recorded else " (not stored; the next run retries it)"
-        lines.append(f"  failed {failure.reference}: {failure.kind}: {failure.detail}{later}")
+    recorded = [failure for failure in summary.failures if failure.recorded]
+    for failure in recorded[:_SHOWN_FAILURES]:
+        lines.append(f"  failed {failure.reference}: {failure.kind}: {failure.detail}")
     if failed > _SHOWN_FAILURES:
         lines.append(
             f"  ... and {failed - _SHOWN_FAILURES} more (`tracker log {summary.source}` lists them)"
+        )
+    if summary.stopped:
+        stop = summary.stopped
+        lines.append(
+            f"  stopped at {noun} {stop.reference} ({stop.kind}: {stop.detail}); rerun to continue"
         )
     if summary.edits:
         lines.append(f"next: tracker changes --source {summary.source}")

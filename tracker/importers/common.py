@@ -1,4 +1,4 @@
-"""What the git and Wayback imports share: the source they fill, time stamps, the tally.
+"""What the git and Wayback imports share: the source they fill, the order rule, the tally.
 
 An imported version goes through `pipeline.ingest` like a live fetch; only its origin
 (`git`, `wayback`), its reference (commit, capture URL) and its observation time differ.
@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from ..archive import Archive
 from ..errors import UsageError
 from ..fetch import now_iso
-from ..models import Source
-from ..pipeline import Outcome, check_format, check_name, new_source
+from ..models import FetchResult, Source
+from ..pipeline import Outcome, check_format, check_name, ingest, new_source
 
 # Called after each version with (done, total); total is None while it is not yet known.
 ProgressCallback = Callable[[int, int | None], None]
@@ -25,7 +25,7 @@ class Failure:
     reference: str
     kind: str
     detail: str | None
-    recorded: bool = True  # False: a transient failure, retried by the next run
+    recorded: bool = True  # False: the transient failure the import stopped at
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,11 @@ class ImportSummary:
     def retry_later(self) -> int:
         return sum(1 for f in self.failures if not f.recorded)
 
+    @property
+    def stopped(self) -> Failure | None:
+        """The version the import stopped at (not stored): a rerun continues from it."""
+        return next((f for f in self.failures if not f.recorded), None)
+
 
 @dataclass
 class Tally:
@@ -71,7 +76,7 @@ class Tally:
         self.count("new" if outcome.outcome == "new" else "unchanged")
         self.counts["edits"] = self.counts.get("edits", 0) + outcome.edits
 
-    def transient(self, reference: str, kind: str, detail: str | None) -> None:
+    def stop(self, reference: str, kind: str, detail: str | None) -> None:
         self.failures.append(Failure(reference, kind, detail, recorded=False))
 
     def summary(self) -> ImportSummary:
@@ -88,6 +93,57 @@ class Tally:
             edits=count("edits", 0),
             failures=tuple(self.failures),
         )
+
+
+class Run:
+    """One import into one source: versions are stored in time order, or not at all.
+
+    The archive compares each version with the one stored before it, so a version observed
+    before the newest stored one (a skewed commit clock, a capture that came back late) would
+    make an edit whose window ends before it starts: it is counted as too old instead.
+    """
+
+    def __init__(self, archive: Archive, source: Source, origin: str):
+        self.archive = archive
+        self.source = source
+        self.origin = origin
+        self.tally = Tally(source.name, origin)
+        self.floor = newest_seen(archive, source.name)
+
+    def skipped(self, reference: str, observed_at: str) -> bool:
+        """Count, and pass over, a version already imported or older than the newest stored."""
+        if self.archive.has_reference(self.source.name, self.origin, reference):
+            self.tally.count("already_imported")
+        elif self.too_old(observed_at):
+            self.tally.count("too_old")
+        else:
+            return False
+        return True
+
+    def too_old(self, observed_at: str) -> bool:
+        return self.floor is not None and observed_at < self.floor
+
+    def store(self, reference: str, result: FetchResult, observed_at: str) -> None:
+        """Ingest one version observed at `observed_at`, unless it is too old by now."""
+        if self.too_old(observed_at):
+            self.tally.count("too_old")
+            return
+        outcome = ingest(
+            self.archive,
+            self.source,
+            result,
+            origin=self.origin,
+            reference=reference,
+            observed_at=observed_at,
+        )
+        self.tally.ingested(reference, outcome)
+        if outcome.outcome == "failed":
+            return
+        self.floor = max(self.floor or observed_at, observed_at)
+        if self.source.format == "auto":
+            # The first readable version decided the format; later ones are read in it, so an
+            # error page in the middle of a history is a failed fetch, not another format.
+            self.source = self.archive.get_source(self.source.name)
 
 
 def ensure_source(archive: Archive, name: str, url: str, fmt: str | None) -> Source:
@@ -111,11 +167,7 @@ def _new_source(name: str, url: str, fmt: str | None) -> Source:
 
 
 def newest_seen(archive: Archive, source: str) -> str | None:
-    """When the source's newest version was last seen.
-
-    Versions are compared in the order they are stored, so a version observed before this
-    time cannot be added after it without inventing edits; imports pass over such versions.
-    """
+    """When the source's newest version was last seen: imports add nothing observed before."""
     rows = archive.latest_snapshots(source, 1)
     return rows[0]["last_seen"] if rows else None
 

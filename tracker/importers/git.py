@@ -22,8 +22,7 @@ from ..archive import Archive
 from ..errors import ImportFailed, UsageError
 from ..fetch import BLOCKED, EMPTY, is_challenge
 from ..models import FetchResult, Source
-from ..pipeline import ingest
-from .common import ImportSummary, ProgressCallback, Tally, ensure_source, iso_utc, newest_seen
+from .common import ImportSummary, ProgressCallback, Run, ensure_source, iso_utc
 
 ORIGIN = "git"
 
@@ -59,7 +58,8 @@ def import_git(
     """Ingest every commit of `file` in `repo`, oldest first, skipping those already imported.
 
     `since`/`until` take any date git understands. Each commit is stored as it is read, so an
-    interrupted import keeps what it did and a rerun carries on.
+    interrupted import keeps what it did and a rerun carries on. A commit dated before the
+    newest stored version (committer clocks can be wrong) is passed over as too old.
     """
     repo, path = _locate(_check_repo(repo), file)
     commits = list_commits(repo, path, since=since, until=until)
@@ -69,36 +69,28 @@ def import_git(
             "FILE is a path inside REPO, e.g. data/incidents.json"
         )
     target = ensure_source(archive, source, url or f"git:{repo}:{path}", fmt)
-    tally = Tally(target.name, ORIGIN)
-    floor = newest_seen(archive, target.name)
+    run = Run(archive, target, ORIGIN)
     with blob_reader(repo) as read:
         for done, commit in enumerate(commits, start=1):
-            if archive.has_reference(target.name, ORIGIN, commit.sha):
-                tally.count("already_imported")
-            elif floor and commit.observed_at < floor:
-                tally.count("too_old")
-            else:
-                result = _result(target, repo, path, commit, read(commit.sha, path))
-                outcome = ingest(
-                    archive,
-                    target,
-                    result,
-                    origin=ORIGIN,
-                    reference=commit.sha,
-                    observed_at=commit.observed_at,
-                )
-                tally.ingested(commit.sha, outcome)
-            tally.count("found")
+            if not run.skipped(commit.sha, commit.observed_at):
+                body = read(commit.sha, path)
+                result = _result(run.source, repo, path, commit, body)
+                run.store(commit.sha, result, commit.observed_at)
+            run.tally.count("found")
             if on_progress:
                 on_progress(done, len(commits))
-    return tally.summary()
+    return run.tally.summary()
 
 
 def list_commits(
     repo: Path, path: str, *, since: str | None = None, until: str | None = None
 ) -> list[Commit]:
-    """The commits of the current branch that touched `path`, oldest first."""
-    args = ["log", "--reverse", "--format=%H%x00%cI"]
+    """The commits of the current branch that touched `path`, oldest first.
+
+    Only the branch's own line (`--first-parent`): a merged branch's commits were never what
+    the branch showed, and would interleave with its commits by date.
+    """
+    args = ["log", "--first-parent", "--reverse", "--format=%H%x00%cI"]
     if since:
         args.append(f"--since={since}")
     if until:

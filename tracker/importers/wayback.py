@@ -12,7 +12,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -20,8 +20,7 @@ from ..archive import Archive
 from ..errors import ImportFailed
 from ..fetch import CONNECTION, HTTP_5XX, TIMEOUT, Policy, fetch_url, make_session
 from ..models import FetchResult
-from ..pipeline import ingest
-from .common import ImportSummary, ProgressCallback, Tally, ensure_source, iso_utc, newest_seen
+from .common import ImportSummary, ProgressCallback, Run, ensure_source, iso_utc
 
 ORIGIN = "wayback"
 FIELDS = ("timestamp", "original", "statuscode", "digest", "mimetype")
@@ -75,41 +74,35 @@ def import_wayback(
     """Ingest every capture of `url` (from/to as YYYYMMDD...), oldest first.
 
     Captures already imported are skipped, so a rerun after an interruption or a later
-    import of newer captures only fetches what is missing.
+    import of newer captures only fetches what is missing. A capture the archive cannot serve
+    right now (timeout, connection error, 5xx, 429 after every wait) stops the import there:
+    the summary's `stopped` names it, and a rerun continues from it.
     """
     policy = policy or WaybackPolicy()
-    target = ensure_source(archive, source, url, fmt)
-    tally = Tally(target.name, ORIGIN)
-    floor = newest_seen(archive, target.name)
-    client = _Client(policy, sleep)
-    with client:
-        for capture in client.captures(url, start, end):
-            tally.count("found")
+    run = Run(archive, ensure_source(archive, source, url, fmt), ORIGIN)
+    with _Client(policy, sleep) as client:
+        for found, capture in enumerate(client.captures(url, start, end), start=1):
+            run.tally.count("found")
             reference = capture.url(policy.archive_url)
             if capture.statuscode != "200":
-                tally.count("not_ok")
-            elif archive.has_reference(target.name, ORIGIN, reference):
-                tally.count("already_imported")
-            elif floor and capture_time(capture.timestamp) < floor:
-                tally.count("too_old")
-            else:
+                run.tally.count("not_ok")
+            elif not run.skipped(reference, capture_time(capture.timestamp)):
                 result = client.capture(reference)
-                if result.error in TRANSIENT:
-                    tally.transient(reference, result.error or "", result.detail)
-                else:
-                    seen = capture_time(_served_timestamp(result) or capture.timestamp)
-                    outcome = ingest(
-                        archive,
-                        target,
-                        result,
-                        origin=ORIGIN,
-                        reference=reference,
-                        observed_at=seen,
-                    )
-                    tally.ingested(reference, outcome)
+                if is_transient(result):
+                    # Nothing after it may be stored: a later version would put this capture
+                    # before the newest stored one, and the rerun would pass over it for good.
+                    run.tally.stop(reference, result.error or "", result.detail)
+                    break
+                seen = capture_time(_served_timestamp(result) or capture.timestamp)
+                run.store(reference, result, seen)
             if on_progress:
-                on_progress(tally.counts["found"], None)
-    return tally.summary()
+                on_progress(found, None)
+    return run.tally.summary()
+
+
+def is_transient(result: FetchResult) -> bool:
+    """A failure of the archive, not of the capture: the same request may work later."""
+    return result.error in TRANSIENT or result.status == 429
 
 
 def capture_time(timestamp: str) -> str:
@@ -168,9 +161,10 @@ class _Client:
                 self.sleep(self.policy.cdx_interval)
             result = self._get(self._cdx_url(url, start, end, resume))
             if result.error:
+                later = "" if result.status == 429 else "; try again later"
                 raise ImportFailed(
-                    f"the CDX API failed for {url}: {result.detail}; "
-                    "try again later (captures already imported are skipped)"
+                    f"the CDX API failed for {url}: {result.detail}{later} "
+                    "(captures already imported are skipped)"
                 )
             page, resume = parse_cdx(result.body or b"")
             yield from page
@@ -210,7 +204,7 @@ class _Client:
             if result.status == 429:
                 limited += 1
                 if limited >= policy.tries:
-                    break
+                    return replace(result, detail=_rate_limited(limited, waited))
                 pause = min(max(wait, _retry_after(result)), policy.backoff_cap)
                 self.sleep(pause)
                 waited, wait = waited + pause, wait * 2
@@ -219,11 +213,14 @@ class _Client:
                 self.sleep(policy.retry_wait)
             else:
                 return result
-        raise ImportFailed(
-            f"the Wayback Machine answered 429 Too Many Requests {limited} times for {url} "
-            f"(after {waited:.0f} s of waiting); it limits clients that ask too often: wait an "
-            "hour, then run the same command again (captures already imported are skipped)"
-        )
+
+
+def _rate_limited(times: int, waited: float) -> str:
+    return (
+        f"HTTP 429 Too Many Requests {times} times (after {waited:.0f} s of waiting): the "
+        "Wayback Machine limits clients that ask too often; wait an hour before running the "
+        "same command again"
+    )
 
 
 def _retry_after(result: FetchResult) -> float:
