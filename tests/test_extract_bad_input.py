@@ -256,3 +256,134 @@ def test_page_drawn_by_javascript_is_not_a_version() -> None:
     )
     with pytest.raises(ExtractionError, match="probably drawn by JavaScript"):
         extract("html", shell)
+
+
+@pytest.mark.parametrize("fmt", ["html", "statuspage", "auto"])
+@pytest.mark.parametrize("cut", [0.5, 0.97])
+def test_truncated_html_page_is_not_a_version(fmt: str, cut: float) -> None:
+    # The real page, as a connection closed mid-transfer (no Content-Length) leaves it.
+    body = body_of("statuspage-page.html")
+    assert extract(fmt, body, "text/html").incidents  # whole, it is read
+    with pytest.raises(ExtractionError, match=r"ends before </html>: it is probably truncated"):
+        extract(fmt, body[: int(len(body) * cut)], "text/html")
+
+
+def test_truncated_html_just_before_the_closing_tag() -> None:
+    body = body_of("statuspage-page.html")
+    with pytest.raises(ExtractionError, match="html: the page ends before </html>"):
+        extract("html", body[: body.rindex(b"</html>")])
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        "</html>",
+        "</HTML>\r\n\r\n",
+        "</html>\n<!-- served by cache-fra-1 -->\n",
+        "</html ><script>x=1",
+    ],
+)
+def test_html_page_ending_after_its_closing_tag_is_whole(ending: str) -> None:
+    body = body_of("statuspage-page.html")
+    whole = body[: body.rindex(b"</html>")] + ending.encode()
+    assert extract("statuspage", whole).incidents == extract("statuspage", body).incidents
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        b"<h1>Status</h1><p>All systems operational.</p>",  # a fragment: nothing to check
+        b"<body><h1>Status</h1><p>All systems operational.</p>",
+    ],
+)
+def test_html_fragments_are_not_called_truncated(page: bytes) -> None:
+    assert extract("html", page).incidents[0].updates[0].text == "All systems operational."
+
+
+@pytest.mark.parametrize(
+    "prefix", [b"<!DOCTYPE html>", b"\xef\xbb\xbf  <!-- build 41 -->\n<HTML lang=en>", b"<html>"]
+)
+def test_document_openings_are_recognised(prefix: bytes) -> None:
+    with pytest.raises(ExtractionError, match="ends before </html>"):
+        extract("html", prefix + b"<body><h1>Status</h1><p>All systems operational.</p>")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "fixture"),
+    [
+        ("statuspage", "statuspage-history.atom"),
+        ("feed", "statuspage-history.atom"),
+        ("feed", "apple-derived-rss.xml"),
+        ("auto", "apple-derived-rss.xml"),
+    ],
+)
+def test_truncated_feed_is_not_a_version(fmt: str, fixture: str) -> None:
+    body = body_of(fixture)
+    assert extract(fmt, body).incidents
+    for cut in (len(body) // 2, len(body) - 10):
+        with pytest.raises(ExtractionError, match="the body is not well-formed XML"):
+            extract(fmt, body[:cut])
+
+
+FAR_TIMES = [
+    "9999-12-31T23:00:00-05:00",  # past datetime's end once in UTC
+    "9999-12-31T23:59:00Z",  # representable, but a reader adding a minute overflows
+    "0001-01-01T00:00:00+01:00",  # before datetime's start once in UTC
+    "1899-12-31T12:00:00Z",
+    "Fri, 31 Dec 9999 23:00:00 -0500",
+    "12/31/9999 23:59 PST",
+    253402300799999,  # epoch milliseconds of 9999-12-31T23:59:59Z
+]
+
+
+@pytest.mark.parametrize("moment", FAR_TIMES)
+def test_statuspage_time_out_of_range_is_missing(moment: str | int) -> None:
+    data = json.loads(body_of("statuspage-incident.json"))
+    incident = data["incident"]
+    incident["resolved_at"] = moment
+    incident["incident_updates"][0]["display_at"] = moment
+    incident["incident_updates"][1]["created_at"] = moment
+    document = extract("statuspage", json.dumps(data).encode(), "application/json")
+    first, second = document.incidents[0].updates[:2]
+    assert document.incidents[0].resolved_at is None
+    assert first.meta["display_at"] is None
+    assert first.posted_at == first.meta["created_at"] == "2023-01-10T18:14:45Z"
+    assert second.meta["created_at"] is None
+    assert second.posted_at == second.meta["display_at"]
+
+
+def test_apple_date_posted_out_of_range_falls_back_to_the_start() -> None:
+    data = json.loads(body_of("apple-developer-system-status.json"))
+    event = next(e for s in data["services"] for e in s["events"] if e["messageId"] == "1003214")
+    event["datePosted"] = "12/31/9999 23:59 PST"
+    document = extract("apple", json.dumps(data).encode())
+    update = next(i for i in document.incidents if i.key == "1003214").updates[0]
+    assert update.posted_at == "2020-02-10T19:45:00Z"  # epochStartDate
+    assert update.meta["date_posted"] == "12/31/9999 23:59 PST"  # kept as written
+
+
+@pytest.mark.parametrize(
+    "displayed", ["Dec 31, 9999 - 23:59 EST", "Dec 31, 9999 - 23:59 UTC", "Jan 1, 0001 - 00:30 CET"]
+)
+def test_statuspage_displayed_time_out_of_range_is_missing(displayed: str) -> None:
+    page = (
+        '<!DOCTYPE html><html><body><div class="incidents-list">'
+        '<div class="incident-container"><div class="incident-title">'
+        '<a href="/incidents/abc123">API errors</a></div>'
+        '<div class="update"><strong>Resolved</strong> - Fixed.'
+        f"<small>{displayed}</small></div></div></div></body></html>"
+    ).encode()
+    update = extract("statuspage", page).incidents[0].updates[0]
+    assert update.posted_at is None
+    assert update.key == displayed  # the displayed text still keys it
+
+
+def test_an_unforeseen_arithmetic_error_is_an_extraction_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def overflowing(body: bytes, content_type: str | None, options: dict, url: str | None):
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setitem(FORMATS, "statuspage", overflowing)
+    with pytest.raises(ExtractionError, match=r"^statuspage: .*OverflowError"):
+        extract("statuspage", b"{}")

@@ -365,8 +365,8 @@ def test_generic_html_sections_and_structural_keys() -> None:
     ]
     day = document.incidents[2]
     assert [(u.key, u.text) for u in day.updates] == [
-        ("p[1]", "Database failover."),
-        ("p[2]", "Resolved at 14:45."),
+        ("p[2]", "Database failover."),
+        ("p[1]", "Resolved at 14:45."),
     ]
     assert document.incidents[3].updates[0].text == "API errors for 30% of requests."
     assert document.page == {"title": "Example Status"}
@@ -379,6 +379,30 @@ def test_generic_html_rewritten_paragraph_keeps_its_key() -> None:
     old, new = extract("html", before), extract("html", after)
     assert [u.key for u in old.incidents[0].updates] == [u.key for u in new.incidents[0].updates]
     assert new.incidents[0].updates[0].text == "Some users were affected."
+
+
+def test_generic_html_update_added_at_the_top_moves_no_key() -> None:
+    # Status pages put a new update above the others; the older blocks must keep their keys,
+    # or one new update reads as every update in the section rewritten.
+    before = b"""<!DOCTYPE html><html><head><title>Acme status</title></head><body>
+    <h2>API errors</h2>
+    <p>Monitoring: a fix was deployed and error rates are dropping.</p>
+    <p>Investigating: we are seeing elevated error rates for API requests in EU.</p>
+    <ul><li>API</li></ul>
+    <h2>Past incidents</h2><p>No incidents in the last 7 days.</p>
+    </body></html>"""
+    after = before.replace(
+        b"<h2>API errors</h2>",
+        b"<h2>API errors</h2><p>Resolved: the API is back to normal.</p>",
+    )
+    old, new = extract("html", before).incidents, extract("html", after).incidents
+    old_keys = {u.key: u.text for u in old[0].updates}
+    new_keys = {u.key: u.text for u in new[0].updates}
+    added = set(new_keys) - set(old_keys)
+    assert [new_keys[key] for key in added] == ["Resolved: the API is back to normal."]
+    assert {key: new_keys[key] for key in old_keys} == old_keys
+    assert [u.key for u in new[0].updates] == ["p[3]", "p[2]", "p[1]", "li[1]"]
+    assert old[1] == new[1]
 
 
 def test_generic_html_select_and_ignore_options() -> None:

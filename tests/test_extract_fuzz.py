@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta, timezone
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tracker.errors import ExtractionError
 from tracker.extract import FORMATS, detect_format, extract
+from tracker.extract.times import to_utc
 from tracker.models import Document
 
 FORMATS_DIR = Path(__file__).parent / "fixtures" / "formats"
@@ -165,3 +168,71 @@ def test_mangled_markup(fixture: str, data: st.DataObject) -> None:
             text[:start] + data.draw(st.sampled_from(["", *SNIPPETS]), label="insert") + text[end:]
         )
     every_extractor(text.encode("utf-8", "surrogatepass"))
+
+
+offsets = st.integers(-(23 * 60 + 59), 23 * 60 + 59).map(lambda m: timezone(timedelta(minutes=m)))
+moments = st.builds(
+    lambda naive, zone: naive.replace(tzinfo=zone),
+    st.datetimes(min_value=datetime.min, max_value=datetime.max).map(
+        lambda d: d.replace(microsecond=0)
+    ),
+    offsets,
+)
+
+
+def written(moment: datetime) -> list[str]:
+    """`moment` the ways vendors write times: ISO 8601, RFC 822, Apple's slashed form."""
+    offset = moment.strftime("%z")
+    slashed = (
+        f"{moment.month:02d}/{moment.day:02d}/{moment.year:04d} "
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d} {offset[:3]}:{offset[3:]}"
+    )
+    return [moment.isoformat(), format_datetime(moment), slashed]
+
+
+def utc_or_none(moment: datetime) -> datetime | None:
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:
+        return None
+    return utc if 1900 <= utc.year <= 9998 else None
+
+
+@FUZZ
+@given(moments)
+@example(datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-5))))
+@example(datetime(9999, 12, 31, 23, 59, tzinfo=UTC))
+@example(datetime(9998, 12, 31, 23, 59, tzinfo=UTC))
+@example(datetime(1, 1, 1, 0, 0, tzinfo=timezone(timedelta(hours=1))))
+@example(datetime(1900, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))))
+def test_any_time_reads_as_utc_or_missing_never_an_overflow(moment: datetime) -> None:
+    # A time is returned only with a year of room on either side, so a reader can add to it.
+    expected = utc_or_none(moment)
+    for text in written(moment):
+        result = to_utc(text)
+        if result is not None:
+            assert ISO_UTC.match(result), (text, result)
+            parsed = datetime.fromisoformat(result)
+            assert parsed - timedelta(days=365) < parsed + timedelta(days=365)
+        if moment.year >= 100:  # RFC 822 reads two-digit years as 19xx/20xx
+            assert result == (expected.strftime("%Y-%m-%dT%H:%M:%SZ") if expected else None)
+
+
+@FUZZ
+@given(st.floats() | st.integers(-(10**20), 10**20))
+def test_any_epoch_number_reads_as_utc_or_missing(value: float) -> None:
+    result = to_utc(value)
+    assert result is None or 1900 <= datetime.fromisoformat(result).year <= 9998
+
+
+@FUZZ
+@given(moments, st.sampled_from(["display_at", "created_at", "updated_at"]))
+@example(datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-5))), "display_at")
+@example(datetime(1, 1, 1, 0, 0, tzinfo=timezone(timedelta(hours=1))), "created_at")
+def test_statuspage_times_anywhere_in_datetimes_range(moment: datetime, field: str) -> None:
+    payload = json.loads((FORMATS_DIR / "statuspage-incident.json").read_text(encoding="utf-8"))
+    payload["incident"]["resolved_at"] = moment.isoformat()
+    for update in payload["incident"]["incident_updates"]:
+        update[field] = moment.isoformat()
+    document = extract("statuspage", json.dumps(payload).encode(), "application/json")
+    check(lambda: document)

@@ -144,7 +144,8 @@ def test_generic_html_rewording_changes_the_hash_and_keeps_the_key() -> None:
         if u.text != v.text
     ]
     section = "h1[1]:Example Cloud Status/h2[1]:Current incidents"
-    assert changed == [(f"{section}/h3[1]:Elevated error rates in eu-west-1", "p[1]")]
+    # The first of four paragraphs: keys count from the section's end.
+    assert changed == [(f"{section}/h3[1]:Elevated error rates in eu-west-1", "p[4]")]
 
 
 @pytest.mark.parametrize(

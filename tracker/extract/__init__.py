@@ -55,6 +55,7 @@ def extract(
         raise
     except RecursionError:
         raise fail(fmt, "the body is nested too deeply to read") from None
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-        # A payload shape no check anticipated: the fetch is unparseable, the run goes on.
+    except (LookupError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+        # A payload shape or value no check anticipated (a missing key, a date past the year
+        # 9999): the fetch is unparseable, the run goes on.
         raise guard(fmt, exc) from exc

@@ -2,8 +2,10 @@
 
 A block is a paragraph, list item, table row (and the like), or loose text in a container.
 Keys are structural — a section is its heading path (`h2[1]:Past incidents/h3[1]:Jan 12`), a
-block its position among blocks of its kind in that section (`p[2]`) — never the text alone,
-so a rewritten paragraph reads as an edit of that paragraph, not a removal and an addition.
+block its position among blocks of its kind in that section counted from the section's end
+(`p[1]` is the last paragraph) — never the text alone, so a rewritten paragraph reads as an
+edit of that paragraph, not a removal and an addition, and a paragraph added at the top (where
+status pages put new updates) moves no other key.
 
 Volatile parts of a page (render times, "last updated" lines, CSRF tokens, request ids, uptime
 percentages, "5 minutes ago") are dropped, so fetching an unchanged page gives the same
@@ -23,9 +25,9 @@ from soupsieve import SelectorSyntaxError
 
 from ..models import COVERAGE_FULL, Document, Incident, Update
 from ..text import normalize
-from .decode import check_not_binary, decode_html, fail
+from .decode import fail
 from .dom import Node, holders, tagged
-from .markup import node_text, parse_markup
+from .markup import decode_page, node_text, parse_markup
 from .shape import present
 
 FORMAT = "html"
@@ -96,8 +98,7 @@ class _Section:
 
 def extract_html(body: bytes, content_type: str | None, options: dict, url: str | None) -> Document:
     select, ignore = _options(options)
-    check_not_binary(FORMAT, body)
-    markup = decode_html(body, content_type)
+    markup = decode_page(FORMAT, body, content_type)
     if select or ignore:
         markup, title = _narrow(markup, select, ignore)
         root = parse_markup(FORMAT, markup)
@@ -208,12 +209,14 @@ def _sections(root: Node) -> list[_Section]:
 
 
 def _incident(section: _Section) -> Incident:
+    # Counted from the section's last block: status pages add updates at the top, so the
+    # oldest block keeps `p[1]` and a new paragraph is one added update, not every one edited.
     counts: Counter[str] = Counter()
     updates = []
-    for tag, text in section.blocks:
+    for tag, text in reversed(section.blocks):
         counts[tag] += 1
         updates.append(Update(key=f"{tag}[{counts[tag]}]", fields={"text": text}))
-    return Incident(key=section.key, title=section.title, updates=tuple(updates))
+    return Incident(key=section.key, title=section.title, updates=tuple(reversed(updates)))
 
 
 def _events(root: Node, outer: _Outer) -> Iterator[tuple[str, str, str]]:

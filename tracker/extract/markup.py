@@ -9,12 +9,41 @@ from . import dom
 from .decode import check_not_binary, decode_html, fail
 
 _TAG_LIKE = re.compile(r"<(?:/?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|!--)")
+# A body that opens as a whole document: "<!DOCTYPE html>" or "<html", after whitespace, an XML
+# declaration or comments. Searched in the first few kilobytes only.
+_DOCUMENT_START = re.compile(
+    r"(?:\s|<\?xml[^>]*>|<!--.*?-->)*(?:<!doctype\s+html|<html[\s>])", re.IGNORECASE | re.DOTALL
+)
+_DOCUMENT_END = re.compile(r"</html\s*>", re.IGNORECASE)
 
 
 def parse_html(fmt: str, body: bytes, content_type: str | None) -> dom.Node:
     """A whole page as a tree."""
+    return parse_markup(fmt, decode_page(fmt, body, content_type))
+
+
+def decode_page(fmt: str, body: bytes, content_type: str | None) -> str:
+    """A whole page's text; refused when it is empty, binary or cut short."""
     check_not_binary(fmt, body)
-    return parse_markup(fmt, decode_html(body, content_type))
+    markup = decode_html(body, content_type)
+    check_complete(fmt, markup)
+    return markup
+
+
+def check_complete(fmt: str, markup: str) -> None:
+    """Refuse a document that never reaches </html>.
+
+    A connection closed mid-page without a Content-Length parses fine and would be stored as
+    a version in which every later incident was removed. Anything after </html> (comments,
+    a script a proxy appended) is accepted: the document itself arrived whole. Fragments
+    (no doctype, no <html>) cannot be checked this way and are read as they are.
+    """
+    if _DOCUMENT_START.match(markup[:4096]) and not _DOCUMENT_END.search(markup):
+        raise fail(
+            fmt,
+            "the page ends before </html>: it is probably truncated (a connection closed "
+            "early); it will be fetched again",
+        )
 
 
 def parse_markup(fmt: str, markup: str) -> dom.Node:

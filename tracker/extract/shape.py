@@ -114,5 +114,6 @@ def unique(keys: Iterable[str], newest_first: bool = True) -> list[str]:
 
 
 def guard(fmt: str, error: Exception) -> ExtractionError:
-    """The error for a payload whose structure broke an assumption the checks above missed."""
-    return fail(fmt, f"the payload's structure is not what this format expects ({error!r})")
+    """The error for a payload whose structure or values broke an assumption the checks above
+    missed."""
+    return fail(fmt, f"the payload is not what this format expects ({error!r})")

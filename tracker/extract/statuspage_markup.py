@@ -18,7 +18,7 @@ from .dom import Node, classed, tagged
 from .feeds import FeedItem, read_feed
 from .markup import node_text, parse_html, parse_markup
 from .shape import present, unique
-from .times import displayed_to_utc, parse_moment, to_utc
+from .times import displayed_to_utc, in_range, parse_moment, to_utc
 
 FORMAT = "statuspage"
 
@@ -169,7 +169,7 @@ def _day_of(container: Node) -> datetime | None:
         noon = datetime.strptime(" ".join(match.groups()), "%b %d %Y")
     except ValueError:
         return None
-    return noon.replace(hour=12, tzinfo=UTC)
+    return in_range(noon.replace(hour=12, tzinfo=UTC))  # not a reference if out of range
 
 
 def _canonical(root: Node) -> str | None:

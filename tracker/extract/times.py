@@ -1,7 +1,8 @@
 """Times as vendors write them → UTC ISO 8601 (`YYYY-MM-DDTHH:MM:SSZ`).
 
 Every parser returns None for a value it cannot read: a missing or odd time is a gap in the
-document, never a reason to reject the page.
+document, never a reason to reject the page. That includes times outside 1900–9998 (see
+`FIRST_YEAR`): no helper here raises, whatever the value.
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ _ZONE_HOURS: dict[str, float] = {
     "AKDT": -8,
     "HST": -10,
 }
+# Python's datetime ends at 9999-12-31. A vendor's "9999-12-31T23:59:00Z" (a placeholder for
+# "never") overflows as soon as it is shifted to another zone or a reader adds a few minutes to
+# it, and a year before 1900 is a zero value ("0001-01-01"), not a time. Both read as missing,
+# so every time these helpers return is at least a year away from datetime's limits.
+FIRST_YEAR, LAST_YEAR = 1900, 9998
 _OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{1,2}):?(\d{2})?$")
 _MONTHS = {
     name: number
@@ -82,14 +88,27 @@ _CLOCK = re.compile(
 )
 
 
-def format_utc(moment: datetime) -> str:
-    """`moment` as `YYYY-MM-DDTHH:MM:SSZ`; a naive datetime is taken to be UTC already."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
+def format_utc(moment: datetime) -> str | None:
+    """`moment` as `YYYY-MM-DDTHH:MM:SSZ`; a naive datetime is taken to be UTC already.
+
+    None when the time is outside FIRST_YEAR–LAST_YEAR in UTC.
+    """
+    utc = in_range(moment)
+    if utc is None:
+        return None
     return (
-        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
-        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z"
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T"
+        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
     )
+
+
+def in_range(moment: datetime) -> datetime | None:
+    """`moment` in UTC (naive: taken as UTC), or None when its year is out of range."""
+    try:
+        utc = moment.astimezone(UTC) if moment.tzinfo is not None else moment
+    except (ArithmeticError, ValueError):  # 9999-12-31T23:00-05:00 is past datetime.max
+        return None
+    return utc if FIRST_YEAR <= utc.year <= LAST_YEAR else None
 
 
 def zone_offset(name: str | None) -> timezone | None:
@@ -125,22 +144,30 @@ def _cached_utc(value: str | int | float) -> str | None:
 
 
 def parse_moment(value: object) -> datetime | None:
-    """Like `to_utc`, but the aware datetime (kept for year inference and day arithmetic)."""
+    """Like `to_utc`, but the aware datetime (kept for year inference and day arithmetic).
+
+    The datetime keeps the zone it was written in (AWS places clock times on the local day).
+    """
     try:
-        if isinstance(value, bool) or value is None:
-            return None
-        if isinstance(value, int | float):
-            return _from_epoch(float(value))
-        if not isinstance(value, str):
-            return None
-        text = value.strip()
-        if not text:
-            return None
-        if re.fullmatch(r"-?\d{9,13}(?:\.\d+)?", text):
-            return _from_epoch(float(text))
-        return _from_iso(text) or _from_slashed(text) or _from_rfc822(text)
-    except (ValueError, OverflowError, OSError):
+        moment = _parse(value)
+    except (ValueError, ArithmeticError, OSError):
         return None
+    return moment if moment is not None and in_range(moment) is not None else None
+
+
+def _parse(value: object) -> datetime | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return _from_epoch(float(value))
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if re.fullmatch(r"-?\d{9,13}(?:\.\d+)?", text):
+        return _from_epoch(float(text))
+    return _from_iso(text) or _from_slashed(text) or _from_rfc822(text)
 
 
 def displayed_to_utc(text: str | None, reference: datetime | None) -> str | None:
@@ -174,7 +201,7 @@ def displayed_to_utc(text: str | None, reference: datetime | None) -> str | None
         if not candidates:
             return None
         return format_utc(min(candidates, key=lambda c: abs(c - reference)))
-    except (ValueError, OverflowError):
+    except (ValueError, ArithmeticError):
         return None
 
 
@@ -203,12 +230,14 @@ def clock_to_utc(text: str | None, reference: datetime, follows: bool) -> dateti
             datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
             for day in (local - timedelta(days=1), local, local + timedelta(days=1))
         ]
-    except (ValueError, OverflowError):
+        if follows:
+            later = [c for c in candidates if c >= reference - timedelta(minutes=1)]
+            chosen = later[0] if later else None
+        else:
+            chosen = min(candidates, key=lambda c: abs(c - reference))
+    except (ValueError, ArithmeticError):  # a reference at the edge of datetime's range
         return None
-    if follows:
-        later = [c for c in candidates if c >= reference - timedelta(minutes=1)]
-        return later[0] if later else None
-    return min(candidates, key=lambda c: abs(c - reference))
+    return chosen if chosen is not None and in_range(chosen) is not None else None
 
 
 def _hour(hour: int, ampm: str | None) -> int:
