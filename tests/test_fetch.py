@@ -11,6 +11,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from tracker.archive import Archive
-from tracker.fetch import Policy
+from tracker.fetch import Job, Policy, fetch_all, fetch_url, make_session
 from tracker.pipeline import fetch_sources, new_source
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -121,6 +124,38 @@ def gzip_bomb() -> bytes:
                 content_type="text/html",
             ),
         ),
+        (
+            "blocked",
+            lambda: Response(
+                b"<!DOCTYPE html><html lang='en-US'><head><title>Just a moment...</title>"
+                b"<style>" + b"body{margin:0}" * 512 + b"</style></head><body></body></html>",
+                status=200,
+                content_type="text/html",
+            ),
+        ),
+        (
+            "blocked",
+            lambda: Response(
+                b'<html style="height:100%"><head><META NAME="ROBOTS" CONTENT="NOINDEX, NOFOLLOW">'
+                b'</head><body style="margin:0px;height:100%"><iframe id="main-iframe" '
+                b'src="/_Incapsula_Resource?CWUDNSAI=24&xinfo=5-66117460-0&incident_id=1" '
+                b'frameborder=0 width="100%" height="100%">Request unsuccessful. Incapsula '
+                b"incident ID: 1</iframe></body></html>",
+                status=200,
+                content_type="text/html",
+            ),
+        ),
+        (
+            "blocked",
+            lambda: Response(
+                b"<!DOCTYPE html><html lang='en'><head><title>Access to this page has been "
+                b"denied.</title></head><body><div id='px-captcha'></div></body></html>",
+                status=403,
+                content_type="text/html",
+            ),
+        ),
+        ("http_4xx", lambda: Response(BODY, status=300, content_type=JSON)),
+        ("http_4xx", lambda: Response(BODY, status=301, content_type=JSON)),
         ("too_large", lambda: Response(b"x" * (2 * 1024 * 1024), content_type=JSON)),
         (
             "too_large",
@@ -140,6 +175,11 @@ def gzip_bomb() -> bytes:
         "blank",
         "cf-mitigated",
         "challenge-body",
+        "challenge-of-any-size",
+        "imperva-block",
+        "perimeterx-403",
+        "300-not-followed",
+        "301-without-location",
         "oversized",
         "gzip-bomb",
         "html-not-json",
@@ -394,7 +434,8 @@ def test_429_honours_retry_after_up_to_the_cap(home, retry_after, waits):
         server.expect_request("/api").respond_with_handler(handler)
         archive = Archive(home)
         archive.add_source(new_source(server.url_for("/api"), name="api", fmt="statuspage"))
-        policy = Policy(retries=2, backoff=0, retry_after_cap=1.5)
+        # The wait between attempts does not count against the deadline of either.
+        policy = Policy(retries=2, backoff=0, retry_after_cap=1.5, deadline=1)
         [outcome] = fetch_sources(archive, policy=policy)
         if retry_after == "soon":  # an unreadable Retry-After is a failed fetch, not a crash
             assert outcome.outcome == "failed" and len(calls) == 1
@@ -405,3 +446,198 @@ def test_429_honours_retry_after_up_to_the_cap(home, retry_after, waits):
     finally:
         server.clear()
         server.stop()
+
+
+# What Cloudflare's bot detection adds before </body> of the ordinary pages it passes through.
+CLOUDFLARE_JSD = (
+    b"<script>(function(){function c(){var b=a.contentDocument||a.contentWindow.document;"
+    b"if(b){var d=b.createElement('script');d.innerHTML=\"window.__CF$cv$params={r:"
+    b"'8a1b2c3d4e5f6a7b',t:'MTcxNTY5NjAwMA=='};var a=document.createElement('script');"
+    b"a.nonce='';a.src='/cdn-cgi/challenge-platform/scripts/jsd/main.js';"
+    b"document.getElementsByTagName('head')[0].appendChild(a);\";"
+    b"b.getElementsByTagName('head')[0].appendChild(d)}}if(document.body){var a=document."
+    b"createElement('iframe');a.height=1;a.width=1;a.style.position='absolute';a.style.top=0;"
+    b"a.style.left=0;a.style.border='none';a.style.visibility='hidden';document.body."
+    b"appendChild(a);if('loading'!==document.readyState)c();else if(window.addEventListener)"
+    b"document.addEventListener('DOMContentLoaded',c);else{var e=document.onreadystatechange||"
+    b"function(){};document.onreadystatechange=function(b){e(b);'loading'!==document.readyState"
+    b"&&(document.onreadystatechange=e,c())}}}})();</script>"
+)
+# What Imperva adds to the ordinary pages it passes through.
+IMPERVA_SCRIPT = (
+    b'<script type="text/javascript" '
+    b'src="/_Incapsula_Resource?SWJIYLWA=719d34d31c8e3a6e6fffd425f7e032f3&ns=2&cb=1178417394" '
+    b"async></script>"
+)
+
+
+@pytest.mark.parametrize("script", [CLOUDFLARE_JSD, IMPERVA_SCRIPT], ids=["cloudflare", "imperva"])
+def test_protection_scripts_on_an_ordinary_page_are_not_a_challenge(
+    tracker, home, httpserver, script
+):
+    page = (FIXTURES / "formats" / "statuspage-page.html").read_bytes()
+    page = edited(page, b"</body>", script + b"\n</body>")
+    add(tracker, httpserver, "/")
+    httpserver.expect_request("/").respond_with_data(
+        page,
+        content_type="text/html; charset=utf-8",
+        headers={"Server": "cloudflare", "CF-RAY": "8a1b2c3d4e5f6a7b-CDG"},
+    )
+    tracker("fetch", *FAST)
+    [row] = tracker.json("log", "airbrake", "--json")
+    assert (row["outcome"], row["error"]) == ("new", None)
+    [snapshot] = Archive(home).snapshots("airbrake")
+    assert Archive(home).blobs.get(snapshot["sha256"]) == page
+
+
+@pytest.mark.parametrize("content_type", [JSON, "text/html"])
+def test_json_is_never_read_as_a_challenge_page(tracker, home, httpserver, content_type):
+    """Incident text may name a protection vendor, quote its page and carry HTML tags."""
+    data = json.loads(BODY)
+    incident = data["incidents"][0]
+    incident["incident_updates"] = incident["incident_updates"][:1]
+    incident["incident_updates"][0]["body"] = (
+        "Visitors from some regions were shown a DDoS-Guard check page saying <i>Enable "
+        "JavaScript and cookies to continue</i> instead of the dashboard. <b>Resolved</b>."
+    )
+    data["incidents"] = [incident]
+    body = json.dumps(data).encode()
+    assert len(body) < 4096  # as small as a challenge page: only its being JSON saves it
+    add(tracker, httpserver)
+    httpserver.expect_request("/api/v2/incidents.json").respond_with_data(
+        body, content_type=content_type
+    )
+    tracker("fetch", *FAST)
+    [row] = tracker.json("log", "airbrake", "--json")
+    assert (row["outcome"], row["error"]) == ("new", None)
+    assert snapshot_count(home) == 1
+
+
+def test_an_unfollowed_redirect_says_why(httpserver):
+    httpserver.expect_request("/choices").respond_with_data(
+        BODY, status=300, content_type=JSON, headers={"Location": "/a.json"}
+    )
+    httpserver.expect_request("/moved").respond_with_data(BODY, status=301, content_type=JSON)
+    policy = Policy(retries=0)
+    with make_session(policy) as session:
+        choices = fetch_url(session, httpserver.url_for("/choices"), policy)
+        moved = fetch_url(session, httpserver.url_for("/moved"), policy)
+    assert (choices.error, choices.status) == ("http_4xx", 300)
+    assert choices.detail == "HTTP 300 Multiple Choices: a redirect that could not be followed"
+    assert (moved.error, moved.status) == ("http_4xx", 301)
+    assert moved.detail == (
+        "HTTP 301 Moved Permanently: a redirect that could not be followed (no Location header)"
+    )
+
+
+@contextmanager
+def raw_server(respond: Callable[[BaseHTTPRequestHandler], None]) -> Iterator[str]:
+    """A threaded HTTP/1.1 server on 127.0.0.1 whose `respond` may write bytes as it likes."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            with suppress(OSError):  # the client hung up on us: that is the point
+                respond(self)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def drip_headers(handler: BaseHTTPRequestHandler) -> None:
+    handler.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: ")
+    for _ in range(100):  # a byte every 0.1 s: never a read timeout, ten seconds in all
+        handler.wfile.write(b"a")
+        time.sleep(0.1)
+    handler.wfile.write(b"\r\nContent-Length: 2\r\n\r\n{}")
+
+
+def stall_body(handler: BaseHTTPRequestHandler) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Type", JSON)
+    handler.send_header("Content-Length", str(len(BODY)))
+    handler.end_headers()
+    handler.wfile.write(BODY[:100])
+    time.sleep(4)  # shorter than the read timeout, longer than the deadline
+    handler.wfile.write(BODY[100:])
+
+
+@pytest.mark.parametrize(
+    ("respond", "detail"),
+    [
+        (drip_headers, "no complete response headers after 1s: the server is too slow"),
+        (stall_body, "body not complete after 1s (received 100 bytes)"),
+    ],
+    ids=["headers-drip", "body-stall"],
+)
+def test_the_deadline_holds_however_the_server_stalls(respond, detail):
+    policy = Policy(read_timeout=5, deadline=1, retries=2)
+    with raw_server(respond) as url, make_session(policy) as session:
+        started = time.monotonic()
+        result = fetch_url(session, url + "/api/v2/incidents.json", policy)
+        elapsed = time.monotonic() - started
+    assert (result.error, result.detail) == ("timeout", detail)
+    assert result.body is None
+    assert elapsed < 2  # the server would hold out for 4 s or more
+
+
+def test_a_finished_fetch_leaves_its_reused_connection_alone():
+    """The deadline of a fetch must never cut a later fetch on the same connection."""
+    ports = []
+
+    def respond(handler: BaseHTTPRequestHandler) -> None:
+        ports.append(handler.client_address[1])
+        if handler.path == "/slow":
+            time.sleep(0.8)
+        handler.send_response(200)
+        handler.send_header("Content-Type", JSON)
+        handler.send_header("Content-Length", str(len(BODY)))
+        handler.end_headers()
+        handler.wfile.write(BODY)
+
+    policy = Policy(deadline=1, retries=0)
+    with raw_server(respond) as url, make_session(policy) as session:
+        first = fetch_url(session, url + "/fast", policy)
+        time.sleep(0.5)
+        # Runs across the moment the first fetch's deadline would have passed.
+        second = fetch_url(session, url + "/slow", policy)
+    assert (first.error, second.error) == (None, None)
+    assert second.body == BODY
+    assert len(ports) == 2 and ports[0] == ports[1]  # one connection, reused
+
+
+def test_an_interrupted_run_stops_at_once(httpserver):
+    """Ctrl-C while results are stored: no waiting for the queue or for fetches under way."""
+
+    def slow(request: Request) -> Response:
+        time.sleep(0.5)
+        return Response(BODY, content_type=JSON)
+
+    httpserver.expect_request("").respond_with_handler(slow)
+    jobs = [Job(key=f"s{i}", url=httpserver.url_for(f"/s{i}")) for i in range(6)]
+    stored = []
+
+    def on_result(job: Job, result) -> None:
+        stored.append(job.key)
+        raise KeyboardInterrupt
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        fetch_all(jobs, Policy(workers=1, retries=0, deadline=30), on_result)
+    assert time.monotonic() - started < 0.5 * 6 / 2  # half the time the six jobs take
+    assert stored == ["s0"]
+    # The fetch that was under way is cut short rather than waited for in the background.
+    deadline = time.monotonic() + 0.3
+    while any(t.name.startswith("ThreadPoolExecutor") for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "a fetch kept running after the interrupt"
+        time.sleep(0.02)
+    assert len(httpserver.log) <= 2  # the queued jobs were never requested

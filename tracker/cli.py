@@ -215,7 +215,7 @@ def policy_options(command: Any) -> Any:
             default=defaults.deadline,
             show_default=True,
             type=click.FloatRange(0.1),
-            help="Wall-clock seconds for one page's body.",
+            help="Wall-clock seconds for one attempt at a page, headers and body.",
         ),
         click.option(
             "--retries",

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -22,6 +23,9 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from . import __version__
@@ -43,7 +47,9 @@ class Policy:
 
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
-    deadline: float = 60.0  # wall clock for one fetch, retries excluded
+    # Wall clock for one attempt at a page, headers and body together; every retry gets it
+    # afresh, and the waits between retries do not count.
+    deadline: float = 60.0
     max_bytes: int = 20 * 1024 * 1024  # both on the wire and decompressed
     retries: int = 3
     backoff: float = 1.0
@@ -58,7 +64,7 @@ def now_iso() -> str:
 
 def make_session(policy: Policy) -> requests.Session:
     """One session per run: connection reuse, our User-Agent, retries with backoff."""
-    retry = Retry(
+    retry = _Retry(
         total=policy.retries,
         connect=policy.retries,
         read=0,
@@ -75,7 +81,7 @@ def make_session(policy: Policy) -> requests.Session:
         raise_on_redirect=False,
     )
     session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=max(policy.workers, 2))
+    adapter = _Adapter(max_retries=retry, pool_maxsize=max(policy.workers, 2))
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers.update(
@@ -89,59 +95,262 @@ def make_session(policy: Policy) -> requests.Session:
     return session
 
 
-_CHALLENGE_MARKERS = (
-    b"cf-chl-",
-    b"challenge-platform",
+# -- bot protection ----------------------------------------------------------------------------
+
+# The titles of Cloudflare's challenge and block pages count whatever the page's size or status:
+# a title tag quoted in an incident's text would be escaped.
+_CHALLENGE_MARKUP = (
     b"<title>just a moment...</title>",
-    b"checking your browser before accessing",
+    b"<title>attention required! | cloudflare</title>",
+)
+# Names and texts that an ordinary page may carry too, so they count only on a refusal or a
+# tiny page. Not `challenge-platform`: Cloudflare injects /cdn-cgi/challenge-platform/scripts/
+# jsd/main.js into ordinary pages it serves. Not a vendor's bare name either: an incident may
+# well say "DDoS-Guard".
+_CHALLENGE_HINTS = (
+    b"cf-chl-",
+    b"_cf_chl_opt",
     b"enable javascript and cookies to continue",
-    b"attention required! | cloudflare",
+    b"checking your browser before accessing",
     b"_incapsula_resource",
     b"px-captcha",
-    b"ddos-guard",
 )
+_REFUSALS = frozenset({403, 429, 503})
+# Challenge and block pages served with a 200 (Imperva's) weigh a kilobyte or so; a real status
+# page is far larger. Imperva injects its `_Incapsula_Resource` script into the pages it lets
+# through, so on a 200 only a page this small can be its challenge.
+_TINY_PAGE = 4 * 1024
+_HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body")
+_DATA_STARTS = (b"{", b"[", b"<?xml", b"<rss", b"<feed")
 
 
 def is_challenge(status: int, headers: dict[str, str], body: bytes) -> bool:
-    """A bot-protection page standing in for the real one (Cloudflare, Imperva, PerimeterX...)."""
+    """A bot-protection page standing in for the real one (Cloudflare, Imperva, PerimeterX...).
+
+    `cf-mitigated: challenge` is proof on its own. Otherwise only an HTML body is read, never
+    JSON or XML: Cloudflare's challenge titles count; names and texts that ordinary pages may
+    carry too count on a refusal status (403, 429, 503) or a tiny page.
+    """
     lowered = {k.lower(): v for k, v in headers.items()}
-    if lowered.get("cf-mitigated", "").lower() == "challenge":
+    if lowered.get("cf-mitigated", "").strip().lower() == "challenge":
         return True
-    head = body[:65536].lower()
-    if b"<" not in head:
+    if not _is_html(lowered.get("content-type", ""), body):
         return False
-    return any(marker in head for marker in _CHALLENGE_MARKERS)
+    head = body[:65536].lower()
+    if any(marker in head for marker in _CHALLENGE_MARKUP):
+        return True
+    if status not in _REFUSALS and len(body) > _TINY_PAGE:
+        return False
+    return any(marker in head for marker in _CHALLENGE_HINTS)
 
 
-class _BodyTooLarge(Exception):
-    pass
+def _is_html(content_type: str, body: bytes) -> bool:
+    """What the body looks like wins over what the server says it is."""
+    start = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if start.startswith(_HTML_STARTS):
+        return True
+    if start.startswith(_DATA_STARTS):
+        return False
+    return "html" in content_type.lower()
+
+
+# -- the deadline ------------------------------------------------------------------------------
+#
+# Timeouts bound each socket read, not a response: a server sending a byte a second never
+# trips them, in the headers or in the body. So each fetch has a timer that, at the deadline,
+# shuts down the socket the fetch is blocked on, and the read returns at once. Connections pass
+# from fetch to fetch through the pool, so a timer may touch a connection only while its own
+# fetch holds it: a connection records its holder, under `_LOCK`, when a request is sent on it
+# and forgets it when it goes back to the pool.
+
+_LOCK = threading.Lock()
+_INTERRUPTED = "the run was interrupted before this page was complete"
 
 
 class _Deadline(Exception):
     pass
 
 
-def _read_body(response: requests.Response, policy: Policy, deadline: float) -> bytes:
-    """Read the body in small pieces so a dripping server or a gzip bomb cannot hold us."""
-    declared = response.headers.get("Content-Length")
-    if declared and declared.isdigit() and int(declared) > policy.max_bytes:
-        raise _BodyTooLarge(f"Content-Length {declared} exceeds the {policy.max_bytes} byte limit")
-    raw = response.raw
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        if time.monotonic() > deadline:
-            raise _Deadline(f"body not complete after {policy.deadline:g}s (received {size} bytes)")
-        chunk = raw.read1(65536, decode_content=True)
-        if not chunk:
-            break
-        size += len(chunk)
-        if size > policy.max_bytes:
-            raise _BodyTooLarge(f"body exceeds the {policy.max_bytes} byte limit once decompressed")
-        if raw.tell() > policy.max_bytes:
-            raise _BodyTooLarge(f"body exceeds the {policy.max_bytes} byte limit on the wire")
-        chunks.append(chunk)
-    return b"".join(chunks)
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _Watchdog:
+    """The deadline of one fetch: when it passes, the connection the fetch holds is cut."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.expires = math.inf  # time.monotonic() at which the current attempt runs out
+        self.fired = False
+        self.cut = False  # a socket was shut down under this fetch: what it read may be short
+        self.received: int | None = None  # body bytes so far; None until the headers are in
+        self.connections: list[_WatchedHTTPConnection] = []
+        self._reason = ""
+        self._timer: threading.Timer | None = None
+        self._woken = threading.Event()
+        self._done = False
+
+    def __enter__(self) -> _Watchdog:
+        _thread.watch = self
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        with _LOCK:
+            self._done = True
+            self._stop_timer()
+        _thread.watch = None
+
+    def start(self) -> None:
+        """Start the clock for one attempt."""
+        with _LOCK:
+            self._stop_timer()
+            if self._done:
+                return
+            self.expires = time.monotonic() + self.seconds
+            self._timer = threading.Timer(self.seconds, self.fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def wait(self, seconds: float) -> None:
+        """Wait between attempts with the clock stopped; an interrupted run ends the wait."""
+        with _LOCK:
+            self._stop_timer()
+            self.expires = math.inf
+        self._woken.wait(seconds)
+        self.start()
+
+    def fire(self, reason: str = "") -> None:
+        with _LOCK:
+            if self._done or self.fired:
+                return
+            self.fired = True
+            self._reason = reason or self._progress()  # as things stood when time ran out
+            self._woken.set()
+            for conn in self.connections:
+                if conn.watchdog is self and conn.sock is not None:
+                    _shut(conn.sock)
+                    self.cut = True
+
+    def explain(self) -> str:
+        return self._reason or self._progress()
+
+    def _progress(self) -> str:
+        if self.received is None:
+            return f"no complete response headers after {self.seconds:g}s: the server is too slow"
+        return f"body not complete after {self.seconds:g}s (received {self.received} bytes)"
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
+class _ThreadState(threading.local):
+    watch: _Watchdog | None = None  # the fetch this thread is running
+
+
+_thread = _ThreadState()
+
+
+def _shut(sock: object) -> None:
+    """Shut a socket down so that a read blocked on it in another thread returns at once."""
+    raw = sock
+    while not isinstance(raw, socket.socket) and hasattr(raw, "socket"):
+        raw = raw.socket  # TLS within TLS (through an HTTPS proxy) wraps the real socket
+    if not isinstance(raw, socket.socket):
+        return
+    # The plain socket's shutdown: an SSLSocket's own would also drop its TLS state under the
+    # reading thread's feet. OSError: closed already.
+    with suppress(OSError):
+        socket.socket.shutdown(raw, socket.SHUT_RDWR)
+
+
+def _hold(conn: _WatchedHTTPConnection) -> None:
+    """Record that this thread's fetch is using `conn`; refuse to send past its deadline."""
+    watch = _thread.watch
+    with _LOCK:
+        if watch is not None and watch.fired:
+            raise _Deadline
+        conn.watchdog = watch
+        if watch is not None and conn not in watch.connections:
+            watch.connections.append(conn)
+
+
+def _let_go(conn: object) -> None:
+    if isinstance(conn, _WatchedHTTPConnection):
+        with _LOCK:
+            conn.watchdog = None
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    """A connection that the deadline of the fetch using it can cut."""
+
+    watchdog: _Watchdog | None = None
+
+    def connect(self) -> None:
+        super().connect()
+        watch = _thread.watch
+        if watch is not None and watch.fired:  # it passed while connecting: nothing to cut then
+            raise _Deadline
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _hold(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(_WatchedHTTPConnection, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+    def _put_conn(self, conn: Any) -> None:
+        _let_go(conn)
+        super()._put_conn(conn)
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+    def _put_conn(self, conn: Any) -> None:
+        _let_go(conn)
+        super()._put_conn(conn)
+
+
+_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class _Adapter(HTTPAdapter):
+    """Pools of connections that a fetch's deadline can cut."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):  # SOCKS has pool classes of its own
+            manager.pool_classes_by_scheme = _POOLS
+        return manager
+
+
+class _Retry(Retry):
+    """urllib3's retries, waiting with the deadline's clock stopped."""
+
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        watch = _thread.watch
+        if watch is None:
+            super().sleep(response)
+            return
+        after = None
+        if self.respect_retry_after_header and response:
+            after = self.get_retry_after(response)
+        watch.wait(after or self.get_backoff_time())
+
+
+# -- one fetch ---------------------------------------------------------------------------------
 
 
 def fetch_url(
@@ -152,7 +361,23 @@ def fetch_url(
     etag: str | None = None,
     last_modified: str | None = None,
 ) -> FetchResult:
-    """GET one URL, conditionally when validators are known, and describe the outcome."""
+    """GET one URL, conditionally when validators are known, and describe the outcome.
+
+    Each attempt ends by `policy.deadline` however slowly the server sends, headers included.
+    """
+    watch = _Watchdog(policy.deadline)
+    return _fetch(session, url, policy, watch, etag=etag, last_modified=last_modified)
+
+
+def _fetch(
+    session: requests.Session,
+    url: str,
+    policy: Policy,
+    watch: _Watchdog,
+    *,
+    etag: str | None,
+    last_modified: str | None,
+) -> FetchResult:
     started = now_iso()
     headers: dict[str, str] = {}
     if etag:
@@ -161,32 +386,68 @@ def fetch_url(
         headers["If-Modified-Since"] = last_modified
     request = {"method": "GET", "url": url, "headers": {**session.headers, **headers}}
     base: dict[str, Any] = {"url": url, "started_at": started, "request": _jsonable(request)}
-    deadline = time.monotonic() + policy.deadline
     try:
-        with session.get(
-            url,
-            headers=headers,
-            timeout=(policy.connect_timeout, policy.read_timeout),
-            stream=True,
-            allow_redirects=True,
-        ) as response:
-            status = response.status_code
-            response_headers = dict(response.headers)
-            final_url = response.url
-            common: dict[str, Any] = {**base, "status": status, "final_url": final_url}
-            common["headers"] = response_headers
-            if status == 304:
-                return FetchResult(finished_at=now_iso(), not_modified=True, **common)
-            body = _read_body(response, policy, deadline)
-    except _Deadline as exc:
-        return _failed(base, TIMEOUT, str(exc))
-    except _BodyTooLarge as exc:
-        return _failed(base, TOO_LARGE, str(exc))
-    except requests.exceptions.RetryError as exc:
-        return _failed(base, HTTP_5XX, f"gave up after retries: {_reason(exc)}")
-    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-        return _failed(base, TIMEOUT if _timed_out(exc) else CONNECTION, _reason(exc))
+        with watch:
+            result = _exchange(session, url, headers, policy, base, watch)
+    except (
+        _Deadline,
+        _BodyTooLarge,
+        requests.exceptions.RequestException,
+        urllib3.exceptions.HTTPError,
+        OSError,
+    ) as exc:
+        return _failed(base, *_failure(exc, watch))
+    if watch.cut:  # a body ended by the cut socket looks complete but may be short
+        return _failed(base, TIMEOUT, watch.explain())
+    return result
+
+
+def _exchange(
+    session: requests.Session,
+    url: str,
+    headers: dict[str, str],
+    policy: Policy,
+    base: dict[str, Any],
+    watch: _Watchdog,
+) -> FetchResult:
+    with session.get(
+        url,
+        headers=headers,
+        timeout=(policy.connect_timeout, policy.read_timeout),
+        stream=True,
+        allow_redirects=True,
+    ) as response:
+        status = response.status_code
+        common: dict[str, Any] = {**base, "status": status, "final_url": response.url}
+        common["headers"] = dict(response.headers)
+        if status == 304:
+            return FetchResult(finished_at=now_iso(), not_modified=True, **common)
+        body = _read_body(response, policy, watch)
     return _judge(common, body)
+
+
+def _read_body(response: requests.Response, policy: Policy, watch: _Watchdog) -> bytes:
+    """Read the body in small pieces so a dripping server or a gzip bomb cannot hold us."""
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > policy.max_bytes:
+        raise _BodyTooLarge(f"Content-Length {declared} exceeds the {policy.max_bytes} byte limit")
+    raw = response.raw
+    chunks: list[bytes] = []
+    size = watch.received = 0
+    while True:
+        if time.monotonic() > watch.expires:
+            raise _Deadline
+        chunk = raw.read1(65536, decode_content=True)
+        if not chunk:
+            break
+        size += len(chunk)
+        watch.received = size
+        if size > policy.max_bytes:
+            raise _BodyTooLarge(f"body exceeds the {policy.max_bytes} byte limit once decompressed")
+        if raw.tell() > policy.max_bytes:
+            raise _BodyTooLarge(f"body exceeds the {policy.max_bytes} byte limit on the wire")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _judge(common: dict, body: bytes) -> FetchResult:
@@ -196,20 +457,44 @@ def _judge(common: dict, body: bytes) -> FetchResult:
     if is_challenge(status, headers, body):
         detail = f"HTTP {status}: a bot-protection challenge page was served instead of the page"
         return FetchResult(finished_at=finished, body=body, error=BLOCKED, detail=detail, **common)
-    if 400 <= status < 500:
-        detail = f"HTTP {status} {_status_text(status)}"
-        return FetchResult(finished_at=finished, body=body, error=HTTP_4XX, detail=detail, **common)
-    if status >= 500:
-        detail = f"HTTP {status} {_status_text(status)}"
-        return FetchResult(finished_at=finished, body=body, error=HTTP_5XX, detail=detail, **common)
+    if not 200 <= status < 300:
+        kind, detail = _status_failure(status, headers)
+        return FetchResult(finished_at=finished, body=body, error=kind, detail=detail, **common)
     if not body.strip():
         detail = f"HTTP {status} with an empty body"
         return FetchResult(finished_at=finished, body=body, error=EMPTY, detail=detail, **common)
     return FetchResult(finished_at=finished, body=body, **common)
 
 
+def _status_failure(status: int, headers: dict[str, str]) -> tuple[str, str]:
+    """The failure kind and detail of any status but 2xx (304 never gets here)."""
+    detail = f"HTTP {status} {_status_text(status)}".rstrip()
+    if status >= 500:
+        return HTTP_5XX, detail
+    if 300 <= status < 400:
+        # Redirects are followed before we get here, so this one could not be: a 300 Multiple
+        # Choices, or a 3xx without a Location. It is filed with the 4xx on purpose: as after a
+        # 404, the URL as configured does not give the page, retrying will not help, and the
+        # fix is to change the URL. The detail says what happened.
+        has_location = any(name.lower() == "location" for name in headers)
+        missing = "" if has_location else " (no Location header)"
+        return HTTP_4XX, f"{detail}: a redirect that could not be followed{missing}"
+    return HTTP_4XX, detail
+
+
 def _failed(base: dict, kind: str, detail: str) -> FetchResult:
     return FetchResult(finished_at=now_iso(), error=kind, detail=detail, **base)
+
+
+def _failure(exc: Exception, watch: _Watchdog) -> tuple[str, str]:
+    """The failure kind and a plain account of what was raised while fetching."""
+    if isinstance(exc, _BodyTooLarge):
+        return TOO_LARGE, str(exc)
+    if isinstance(exc, _Deadline) or watch.fired:
+        return TIMEOUT, watch.explain()
+    if isinstance(exc, requests.exceptions.RetryError):
+        return HTTP_5XX, f"gave up after retries: {_reason(exc)}"
+    return (TIMEOUT if _timed_out(exc) else CONNECTION), _reason(exc)
 
 
 def _status_text(status: int) -> str:
@@ -261,6 +546,9 @@ def _jsonable(request: dict) -> dict:
     return {k: (dict(v) if isinstance(v, dict) else v) for k, v in request.items()}
 
 
+# -- many fetches ------------------------------------------------------------------------------
+
+
 class HostLimiter:
     """At most `per_host` requests in flight to any one host."""
 
@@ -276,6 +564,35 @@ class HostLimiter:
             semaphore = self._slots.setdefault(host, threading.Semaphore(self._per_host))
         with semaphore:
             yield
+
+
+class _Crew:
+    """The fetches under way in one run, so that an interrupted run can cut them short."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._live: set[_Watchdog] = set()
+        self._stopped = False
+
+    @contextmanager
+    def enlist(self, watch: _Watchdog) -> Iterator[_Watchdog]:
+        with self._lock:
+            self._live.add(watch)
+            stopped = self._stopped
+        if stopped:
+            watch.fire(_INTERRUPTED)
+        try:
+            yield watch
+        finally:
+            with self._lock:
+                self._live.discard(watch)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            live = list(self._live)
+        for watch in live:
+            watch.fire(_INTERRUPTED)
 
 
 @dataclass(frozen=True)
@@ -295,18 +612,28 @@ def fetch_all(
 ) -> None:
     """Fetch every job on a bounded pool; `on_result` runs in the calling thread, one at a time.
 
-    Keeping storage in the calling thread means one SQLite writer and no locking games.
+    Keeping storage in the calling thread means one SQLite writer and no locking games. When
+    anything is raised there (Ctrl-C included), the run stops at once: queued jobs are dropped,
+    fetches under way are cut short and never reported, and the exception propagates.
     """
     session = make_session(policy)
     limiter = HostLimiter(policy.per_host)
+    crew = _Crew()
 
     def work(job: Job) -> FetchResult:
-        with limiter.slot(job.url):
-            return fetch_url(
-                session, job.url, policy, etag=job.etag, last_modified=job.last_modified
+        with crew.enlist(_Watchdog(policy.deadline)) as watch, limiter.slot(job.url):
+            return _fetch(
+                session, job.url, policy, watch, etag=job.etag, last_modified=job.last_modified
             )
 
-    with session, ThreadPoolExecutor(max_workers=max(1, policy.workers)) as pool:
-        futures = {pool.submit(work, job): job for job in jobs}
-        for future in as_completed(futures):
-            on_result(futures[future], future.result())
+    with session:
+        pool = ThreadPoolExecutor(max_workers=max(1, policy.workers))
+        try:
+            futures = {pool.submit(work, job): job for job in jobs}
+            for future in as_completed(futures):
+                on_result(futures[future], future.result())
+        except BaseException:
+            crew.stop()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
