@@ -179,29 +179,8 @@ def m003_views(db: sqlite_utils.Database) -> None:
         order by edits.score desc, edits.window_end desc
         """,
     )
-    db.create_view(
-        "edits_atom",
-        """
-        select
-          'tag:status-tracker,2026:edit/' || sources.name || '/' || edits.id as atom_id,
-          sources.name || ': ' || edits.kind || ' - ' || coalesce(edits.incident_title, '')
-            as atom_title,
-          edits.window_end as atom_updated,
-          'Before: ' || coalesce(edits.old, '') || char(10) || 'After: '
-            || coalesce(edits.new, '') || char(10) || 'Flags: ' || coalesce(edits.flags, '')
-            as atom_content
-        from edits join sources on sources.id = edits.source_id
-        where edits.kind not in ('update_added', 'incident_added')
-        order by edits.window_end desc
-        """,
-    )
-
-
-@migrations()
-def m004_stable_atom_ids(db: sqlite_utils.Database) -> None:
-    # Edit rows are recomputed by `tracker rebuild`; versions are not. An id built from the
-    # versions and the item keeps a feed reader from seeing every entry again after a rebuild.
-    db.execute("drop view if exists edits_atom")
+    # Atom ids are built from the versions and the item, not the edit row id: `tracker
+    # rebuild` recomputes edit rows, and a feed reader must not see every entry again.
     db.create_view(
         "edits_atom",
         """

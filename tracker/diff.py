@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from diff_match_patch import diff_match_patch
 
 from .models import DELETE, EQUAL, INSERT, DiffOps
-from .text import normalize
+from .text import marked_diff, normalize
 
 # A word: letters and digits, joined by apostrophes, hyphens and underscores (couldn't,
 # us-west1, SERVICE_OUTAGE); digit groups joined by . , : (3.5, 1,200, 14:45); a % that follows
@@ -78,15 +78,7 @@ def word_diff(old: str, new: str) -> DiffOps:
 
 def render_text(diff: Iterable[tuple[int, str]]) -> str:
     """Plain-text rendering: deletions as [-…-], insertions as {+…+}."""
-    parts = []
-    for op, text in diff:
-        if op == DELETE:
-            parts.append(f"[-{text}-]")
-        elif op == INSERT:
-            parts.append(f"{{+{text}+}}")
-        else:
-            parts.append(text)
-    return "".join(parts)
+    return marked_diff(diff)
 
 
 def _diff_tokens(old: Sequence[str], new: Sequence[str], capacity: int) -> DiffOps:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tracker.models import EditRecord
-from tracker.report.describe import wdiff
+from tracker.text import marked_diff
 
 EDIT_COLUMNS = (
     "id",
@@ -95,7 +95,7 @@ def _cell(column: str, value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value) if isinstance(value, float) else str(value)
     if column == "diff" and isinstance(value, list):
-        text = wdiff(value)
+        text = marked_diff(value)
     elif column == "reasons" and isinstance(value, list):
         text = "\n".join(str(item) for item in value)
     elif isinstance(value, list | tuple):

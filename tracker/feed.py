@@ -19,11 +19,11 @@ from tracker.report.describe import (
     event_label,
     event_summary,
     parse_time,
-    wdiff,
     window_text,
 )
 from tracker.report.safety import safe_href
 from tracker.report.views import timestamp
+from tracker.text import marked_diff
 
 ATOM = "http://www.w3.org/2005/Atom"
 TAG_AUTHORITY = "tag:status-tracker,2026:"
@@ -77,7 +77,7 @@ def _content(record: EditRecord) -> str:
         lines += ["", "Before:", event.old]
     if event.new is not None:
         lines += ["", "After:", event.new]
-    lines += ["", "Word diff:", wdiff(display_diff(event))]
+    lines += ["", "Word diff:", marked_diff(display_diff(event))]
     if event.reasons:
         lines += ["", "Why it was flagged:", *(f"- {reason}" for reason in event.reasons)]
     after = f"snapshot {record.after.snapshot_id} (sha256 {record.after.sha256})"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 
 _FOLD = str.maketrans(
     {
@@ -76,3 +77,16 @@ def printable(text: str | None) -> str:
     if not text:
         return ""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def marked_diff(diff: Iterable[Sequence[object]]) -> str:
+    """A diff as wdiff-style text: `[-deleted-]{+inserted+}`, readable in any plain medium."""
+    parts = []
+    for op, text in diff:
+        if op == -1:
+            parts.append(f"[-{text}-]")
+        elif op == 1:
+            parts.append(f"{{+{text}+}}")
+        else:
+            parts.append(str(text))
+    return "".join(parts)

@@ -5,7 +5,6 @@ Nothing here produces markup: callers escape what they take from here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from tracker.models import DELETE, INSERT, DiffOps, EditEvent, EditRecord
@@ -64,19 +63,6 @@ def display_diff(event: EditEvent) -> DiffOps:
     if event.new:
         ops.append((INSERT, event.new))
     return tuple(ops)
-
-
-def wdiff(diff: Iterable[Sequence[object]]) -> str:
-    """A diff as wdiff-style text: ``[-deleted-]{+inserted+}``, readable in any plain medium."""
-    parts = []
-    for op, text in diff:
-        if op == DELETE:
-            parts.append(f"[-{text}-]")
-        elif op == INSERT:
-            parts.append(f"{{+{text}+}}")
-        else:
-            parts.append(str(text))
-    return "".join(parts)
 
 
 def reason_for(flag: str, event: EditEvent) -> str | None:
