@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +22,7 @@ from .models import (
     UpdateVersion,
 )
 from .report import write_report as render_report
+from .store import atomic_write
 
 # Normal news: a new update or incident is what a status page is for, not a rewrite.
 NEWS_KINDS = ("update_added", "incident_added")
@@ -214,20 +213,6 @@ def refresh(archive: Archive) -> list[Path]:
     feed = archive.home / "feed.xml"
     atomic_write(feed, feed_bytes(archive))
     return [archive.home / "report" / "index.html", feed] if written else [feed]
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def _now() -> str:

@@ -54,20 +54,8 @@ class BlobStore:
         target = self.path(digest)
         if target.exists():
             return digest
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                # mtime=0 keeps the compressed file identical for identical bodies.
-                with gzip.GzipFile(fileobj=handle, mode="wb", mtime=0) as zipped:
-                    zipped.write(body)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-        _fsync_dir(target.parent)
+        # mtime=0 keeps the compressed file identical for identical bodies.
+        atomic_write(target, gzip.compress(body, mtime=0))
         return digest
 
     def get(self, digest: str) -> bytes:
@@ -84,6 +72,22 @@ class BlobStore:
 
     def exists(self, digest: str) -> bool:
         return self.path(digest).exists()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write a whole file or nothing: temp file, fsync, rename, then fsync the directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
 
 
 def _fsync_dir(path: Path) -> None:
