@@ -9,7 +9,7 @@ PACKAGE = Path(__file__).parent.parent / "tracker"
 
 # Stage name → the files that make it up.
 STAGES = {
-    "fetch": ["fetch.py"],
+    "fetch": ["fetch.py", "deadline.py"],
     "archive": ["archive.py", "store.py"],
     "extract": ["extract"],
     "diff": ["diff.py", "align.py"],

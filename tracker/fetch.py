@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import math
 import re
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -22,13 +20,9 @@ from urllib.parse import urlsplit
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.response import BaseHTTPResponse
-from urllib3.util.retry import Retry
 
 from . import __version__
+from .deadline import Crew, DeadlineAdapter, DeadlinePassed, DeadlineRetry, Watchdog
 from .models import FetchResult
 
 USER_AGENT = (
@@ -64,7 +58,7 @@ def now_iso() -> str:
 
 def make_session(policy: Policy) -> requests.Session:
     """One session per run: connection reuse, our User-Agent, retries with backoff."""
-    retry = _Retry(
+    retry = DeadlineRetry(
         total=policy.retries,
         connect=policy.retries,
         read=0,
@@ -81,7 +75,7 @@ def make_session(policy: Policy) -> requests.Session:
         raise_on_redirect=False,
     )
     session = requests.Session()
-    adapter = _Adapter(max_retries=retry, pool_maxsize=max(policy.workers, 2))
+    adapter = DeadlineAdapter(max_retries=retry, pool_maxsize=max(policy.workers, 2))
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers.update(
@@ -154,203 +148,11 @@ def _is_html(content_type: str, body: bytes) -> bool:
     return "html" in content_type.lower()
 
 
-# -- the deadline ------------------------------------------------------------------------------
-#
-# Timeouts bound each socket read, not a response: a server sending a byte a second never
-# trips them, in the headers or in the body. So each fetch has a timer that, at the deadline,
-# shuts down the socket the fetch is blocked on, and the read returns at once. Connections pass
-# from fetch to fetch through the pool, so a timer may touch a connection only while its own
-# fetch holds it: a connection records its holder, under `_LOCK`, when a request is sent on it
-# and forgets it when it goes back to the pool.
-
-_LOCK = threading.Lock()
-_INTERRUPTED = "the run was interrupted before this page was complete"
-
-
-class _Deadline(Exception):
-    pass
+# -- one fetch ---------------------------------------------------------------------------------
 
 
 class _BodyTooLarge(Exception):
     pass
-
-
-class _Watchdog:
-    """The deadline of one fetch: when it passes, the connection the fetch holds is cut."""
-
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-        self.expires = math.inf  # time.monotonic() at which the current attempt runs out
-        self.fired = False
-        self.cut = False  # a socket was shut down under this fetch: what it read may be short
-        self.received: int | None = None  # body bytes so far; None until the headers are in
-        self.connections: list[_WatchedHTTPConnection] = []
-        self._reason = ""
-        self._timer: threading.Timer | None = None
-        self._woken = threading.Event()
-        self._done = False
-
-    def __enter__(self) -> _Watchdog:
-        _thread.watch = self
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        with _LOCK:
-            self._done = True
-            self._stop_timer()
-        _thread.watch = None
-
-    def start(self) -> None:
-        """Start the clock for one attempt."""
-        with _LOCK:
-            self._stop_timer()
-            if self._done:
-                return
-            self.expires = time.monotonic() + self.seconds
-            self._timer = threading.Timer(self.seconds, self.fire)
-            self._timer.daemon = True
-            self._timer.start()
-
-    def wait(self, seconds: float) -> None:
-        """Wait between attempts with the clock stopped; an interrupted run ends the wait."""
-        with _LOCK:
-            self._stop_timer()
-            self.expires = math.inf
-        self._woken.wait(seconds)
-        self.start()
-
-    def fire(self, reason: str = "") -> None:
-        with _LOCK:
-            if self._done or self.fired:
-                return
-            self.fired = True
-            self._reason = reason or self._progress()  # as things stood when time ran out
-            self._woken.set()
-            for conn in self.connections:
-                if conn.watchdog is self and conn.sock is not None:
-                    _shut(conn.sock)
-                    self.cut = True
-
-    def explain(self) -> str:
-        return self._reason or self._progress()
-
-    def _progress(self) -> str:
-        if self.received is None:
-            return f"no complete response headers after {self.seconds:g}s: the server is too slow"
-        return f"body not complete after {self.seconds:g}s (received {self.received} bytes)"
-
-    def _stop_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-
-class _ThreadState(threading.local):
-    watch: _Watchdog | None = None  # the fetch this thread is running
-
-
-_thread = _ThreadState()
-
-
-def _shut(sock: object) -> None:
-    """Shut a socket down so that a read blocked on it in another thread returns at once."""
-    raw = sock
-    while not isinstance(raw, socket.socket) and hasattr(raw, "socket"):
-        raw = raw.socket  # TLS within TLS (through an HTTPS proxy) wraps the real socket
-    if not isinstance(raw, socket.socket):
-        return
-    # The plain socket's shutdown: an SSLSocket's own would also drop its TLS state under the
-    # reading thread's feet. OSError: closed already.
-    with suppress(OSError):
-        socket.socket.shutdown(raw, socket.SHUT_RDWR)
-
-
-def _hold(conn: _WatchedHTTPConnection) -> None:
-    """Record that this thread's fetch is using `conn`; refuse to send past its deadline."""
-    watch = _thread.watch
-    with _LOCK:
-        if watch is not None and watch.fired:
-            raise _Deadline
-        conn.watchdog = watch
-        if watch is not None and conn not in watch.connections:
-            watch.connections.append(conn)
-
-
-def _let_go(conn: object) -> None:
-    if isinstance(conn, _WatchedHTTPConnection):
-        with _LOCK:
-            conn.watchdog = None
-
-
-class _WatchedHTTPConnection(HTTPConnection):
-    """A connection that the deadline of the fetch using it can cut."""
-
-    watchdog: _Watchdog | None = None
-
-    def connect(self) -> None:
-        super().connect()
-        watch = _thread.watch
-        if watch is not None and watch.fired:  # it passed while connecting: nothing to cut then
-            raise _Deadline
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _hold(self)
-        super().request(*args, **kwargs)
-
-
-class _WatchedHTTPSConnection(_WatchedHTTPConnection, HTTPSConnection):
-    pass
-
-
-class _WatchedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-    def _put_conn(self, conn: Any) -> None:
-        _let_go(conn)
-        super()._put_conn(conn)
-
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-    def _put_conn(self, conn: Any) -> None:
-        _let_go(conn)
-        super()._put_conn(conn)
-
-
-_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
-
-
-class _Adapter(HTTPAdapter):
-    """Pools of connections that a fetch's deadline can cut."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _POOLS
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        if not proxy.lower().startswith("socks"):  # SOCKS has pool classes of its own
-            manager.pool_classes_by_scheme = _POOLS
-        return manager
-
-
-class _Retry(Retry):
-    """urllib3's retries, waiting with the deadline's clock stopped."""
-
-    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
-        watch = _thread.watch
-        if watch is None:
-            super().sleep(response)
-            return
-        after = None
-        if self.respect_retry_after_header and response:
-            after = self.get_retry_after(response)
-        watch.wait(after or self.get_backoff_time())
-
-
-# -- one fetch ---------------------------------------------------------------------------------
 
 
 def fetch_url(
@@ -365,7 +167,7 @@ def fetch_url(
 
     Each attempt ends by `policy.deadline` however slowly the server sends, headers included.
     """
-    watch = _Watchdog(policy.deadline)
+    watch = Watchdog(policy.deadline)
     return _fetch(session, url, policy, watch, etag=etag, last_modified=last_modified)
 
 
@@ -373,7 +175,7 @@ def _fetch(
     session: requests.Session,
     url: str,
     policy: Policy,
-    watch: _Watchdog,
+    watch: Watchdog,
     *,
     etag: str | None,
     last_modified: str | None,
@@ -385,12 +187,12 @@ def _fetch(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     request = {"method": "GET", "url": url, "headers": {**session.headers, **headers}}
-    base: dict[str, Any] = {"url": url, "started_at": started, "request": _jsonable(request)}
+    base: dict[str, Any] = {"url": url, "started_at": started, "request": request}
     try:
         with watch:
             result = _exchange(session, url, headers, policy, base, watch)
     except (
-        _Deadline,
+        DeadlinePassed,
         _BodyTooLarge,
         requests.exceptions.RequestException,
         urllib3.exceptions.HTTPError,
@@ -408,7 +210,7 @@ def _exchange(
     headers: dict[str, str],
     policy: Policy,
     base: dict[str, Any],
-    watch: _Watchdog,
+    watch: Watchdog,
 ) -> FetchResult:
     with session.get(
         url,
@@ -426,7 +228,7 @@ def _exchange(
     return _judge(common, body)
 
 
-def _read_body(response: requests.Response, policy: Policy, watch: _Watchdog) -> bytes:
+def _read_body(response: requests.Response, policy: Policy, watch: Watchdog) -> bytes:
     """Read the body in small pieces so a dripping server or a gzip bomb cannot hold us."""
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > policy.max_bytes:
@@ -435,8 +237,7 @@ def _read_body(response: requests.Response, policy: Policy, watch: _Watchdog) ->
     chunks: list[bytes] = []
     size = watch.received = 0
     while True:
-        if time.monotonic() > watch.expires:
-            raise _Deadline
+        watch.check()
         chunk = raw.read1(65536, decode_content=True)
         if not chunk:
             break
@@ -451,19 +252,17 @@ def _read_body(response: requests.Response, policy: Policy, watch: _Watchdog) ->
 
 
 def _judge(common: dict, body: bytes) -> FetchResult:
-    status = common["status"]
-    headers = common["headers"]
-    finished = now_iso()
+    status, headers = common["status"], common["headers"]
+    kind: str | None = None
+    detail: str | None = None
     if is_challenge(status, headers, body):
+        kind = BLOCKED
         detail = f"HTTP {status}: a bot-protection challenge page was served instead of the page"
-        return FetchResult(finished_at=finished, body=body, error=BLOCKED, detail=detail, **common)
-    if not 200 <= status < 300:
+    elif not 200 <= status < 300:
         kind, detail = _status_failure(status, headers)
-        return FetchResult(finished_at=finished, body=body, error=kind, detail=detail, **common)
-    if not body.strip():
-        detail = f"HTTP {status} with an empty body"
-        return FetchResult(finished_at=finished, body=body, error=EMPTY, detail=detail, **common)
-    return FetchResult(finished_at=finished, body=body, **common)
+    elif not body.strip():
+        kind, detail = EMPTY, f"HTTP {status} with an empty body"
+    return FetchResult(finished_at=now_iso(), body=body, error=kind, detail=detail, **common)
 
 
 def _status_failure(status: int, headers: dict[str, str]) -> tuple[str, str]:
@@ -486,11 +285,11 @@ def _failed(base: dict, kind: str, detail: str) -> FetchResult:
     return FetchResult(finished_at=now_iso(), error=kind, detail=detail, **base)
 
 
-def _failure(exc: Exception, watch: _Watchdog) -> tuple[str, str]:
+def _failure(exc: Exception, watch: Watchdog) -> tuple[str, str]:
     """The failure kind and a plain account of what was raised while fetching."""
     if isinstance(exc, _BodyTooLarge):
         return TOO_LARGE, str(exc)
-    if isinstance(exc, _Deadline) or watch.fired:
+    if isinstance(exc, DeadlinePassed) or watch.fired:
         return TIMEOUT, watch.explain()
     if isinstance(exc, requests.exceptions.RetryError):
         return HTTP_5XX, f"gave up after retries: {_reason(exc)}"
@@ -542,10 +341,6 @@ def _reason(exc: BaseException) -> str:
     return text[:300]
 
 
-def _jsonable(request: dict) -> dict:
-    return {k: (dict(v) if isinstance(v, dict) else v) for k, v in request.items()}
-
-
 # -- many fetches ------------------------------------------------------------------------------
 
 
@@ -564,35 +359,6 @@ class HostLimiter:
             semaphore = self._slots.setdefault(host, threading.Semaphore(self._per_host))
         with semaphore:
             yield
-
-
-class _Crew:
-    """The fetches under way in one run, so that an interrupted run can cut them short."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._live: set[_Watchdog] = set()
-        self._stopped = False
-
-    @contextmanager
-    def enlist(self, watch: _Watchdog) -> Iterator[_Watchdog]:
-        with self._lock:
-            self._live.add(watch)
-            stopped = self._stopped
-        if stopped:
-            watch.fire(_INTERRUPTED)
-        try:
-            yield watch
-        finally:
-            with self._lock:
-                self._live.discard(watch)
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stopped = True
-            live = list(self._live)
-        for watch in live:
-            watch.fire(_INTERRUPTED)
 
 
 @dataclass(frozen=True)
@@ -618,10 +384,10 @@ def fetch_all(
     """
     session = make_session(policy)
     limiter = HostLimiter(policy.per_host)
-    crew = _Crew()
+    crew = Crew()
 
     def work(job: Job) -> FetchResult:
-        with crew.enlist(_Watchdog(policy.deadline)) as watch, limiter.slot(job.url):
+        with crew.enlist(policy.deadline) as watch, limiter.slot(job.url):
             return _fetch(
                 session, job.url, policy, watch, etag=job.etag, last_modified=job.last_modified
             )
