@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -101,7 +102,9 @@ def test_odd_arguments_are_usage_errors(tracker, httpserver):
 
 
 def test_a_removed_name_cannot_be_reused_for_another_page(tracker, httpserver):
+    httpserver.expect_request("/a").respond_with_data(BODY, content_type=JSON)
     tracker("add", httpserver.url_for("/a"), "--name", "vendor", "--format", "statuspage")
+    tracker("fetch")
     tracker("remove", "vendor")
     result = tracker(
         "add", httpserver.url_for("/b"), "--name", "vendor", "--format", "statuspage", code=2
@@ -130,3 +133,59 @@ def test_processes_opening_a_new_archive_at_once(tmp_path):
         out, err = process.communicate(timeout=60)
         assert process.returncode == 0, err
         assert json.loads(out) == []
+
+
+def test_readding_a_removed_source_keeps_the_format_its_history_was_read_in(tracker, httpserver):
+    atom = (Path(__file__).parent / "fixtures" / "formats" / "statuspage-history.atom").read_bytes()
+    httpserver.expect_request("/history.atom").respond_with_data(
+        atom, content_type="application/atom+xml"
+    )
+    url = httpserver.url_for("/history.atom")
+    tracker("add", url, "--name", "x", "--format", "feed")
+    tracker("fetch")
+    tracker("remove", "x")
+    assert "[feed]" in tracker("add", url, "--name", "x").output  # not re-detected
+    tracker("fetch")
+    assert tracker.json("changes", "--all", "--json") == []
+    tracker("remove", "x")
+    result = tracker("add", url, "--name", "x", "--format", "html", "--select", "main", code=2)
+    assert "another format and options" in result.stderr
+
+
+def test_a_never_fetched_source_can_be_added_again_differently(tracker, httpserver):
+    tracker("add", httpserver.url_for("/a"), "--name", "s", "--no-probe")
+    tracker("remove", "s")
+    tracker("add", httpserver.url_for("/b"), "--name", "s", "--format", "statuspage")
+    assert tracker.json("sources", "--json")[0]["format"] == "statuspage"
+
+
+def test_an_archive_read_by_older_extractors_is_rebuilt_before_comparing(tracker, home, httpserver):
+    httpserver.expect_request("/api").respond_with_data(BODY, content_type=JSON)
+    tracker("add", httpserver.url_for("/api"), "--name", "airbrake", "--format", "statuspage")
+    tracker("fetch")
+    # What an older release would have stored: other update keys, another scheme.
+    with sqlite3.connect(home / "tracker.db") as conn:
+        (document,) = conn.execute("select document from snapshots").fetchone()
+        data = json.loads(document)
+        for incident in data["incidents"]:
+            for update in incident["updates"]:
+                update["key"] = "old-" + update["key"]
+        conn.execute("update snapshots set document = ?, doc_hash = 'old'", [json.dumps(data)])
+        conn.execute("update settings set value = '0' where key = 'extract_scheme'")
+    tracker("fetch")
+    assert [r["outcome"] for r in tracker.json("log", "airbrake", "--json")] == ["unchanged", "new"]
+    assert tracker.json("changes", "--all", "--json") == []
+
+
+def test_escape_sequences_never_swallow_or_glue_words():
+    from tracker.text import normalize
+
+    assert normalize("Degraded \x1b] oops. We are investigating") == (
+        "Degraded ] oops. We are investigating"
+    )
+    assert normalize("Investigating\x0cthe issue\x0bnow. Fixed.\x85We") == (
+        "Investigating the issue now. Fixed.\nWe"
+    )
+    assert normalize("All \x1b[31mRED\x1b[0m users \x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\") == (
+        "All RED users link"
+    )

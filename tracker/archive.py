@@ -202,6 +202,11 @@ def m003_views(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m004_settings(db: sqlite_utils.Database) -> None:
+    db.table("settings").create({"key": str, "value": str}, pk="key")
+
+
 def _connect(path: Path) -> sqlite_utils.Database:
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     conn.execute("pragma busy_timeout = 30000")
@@ -250,16 +255,8 @@ class Archive:
                 f"a source named {source.name!r} already exists ({row['url']}); "
                 "pick another --name or `tracker remove` it first"
             )
-        if row and (row["url"], row["format"]) != (source.url, source.format):
-            if row["format"] != "auto" and source.format == "auto" and row["url"] == source.url:
-                source = Source(
-                    source.name, source.url, row["format"], source.options, source.added_at
-                )
-            else:
-                raise UsageError(
-                    f"{source.name!r} was tracked before at {row['url']} and its history is "
-                    "kept; pick another --name, or `tracker remove --purge` it first"
-                )
+        if row:
+            source = self._resume(row, source)
         values = {
             "name": source.name,
             "url": source.url,
@@ -273,6 +270,27 @@ class Archive:
                 self.db.table("sources").update(row["id"], values)
             else:
                 self.db.table("sources").insert(values)
+        return source
+
+    def _resume(self, row: dict[str, Any], source: Source) -> Source:
+        """A removed source added again: it must read the page as its kept history did."""
+        if source.format == "auto" and row["format"] != "auto":
+            source = Source(source.name, source.url, row["format"], source.options, source.added_at)
+        has_versions = bool(self.db.table("snapshots").count_where("source_id = ?", [row["id"]]))
+        differs = [
+            what
+            for what, old, new in (
+                ("URL", row["url"], source.url),
+                ("format", row["format"], source.format),
+                ("options", row["options"], json.dumps(source.options, sort_keys=True)),
+            )
+            if old != new and not (what == "format" and old == "auto")
+        ]
+        if differs and has_versions:
+            raise UsageError(
+                f"{source.name!r} was tracked before with another {' and '.join(differs)} and its "
+                "history is kept; pick another --name, or `tracker remove --purge` it first"
+            )
         return source
 
     def _source_row(self, name: str, include_removed: bool = False) -> dict[str, Any] | None:
@@ -294,6 +312,20 @@ class Archive:
             )
         return _source(row)
 
+    def setting(self, key: str) -> str | None:
+        rows = list(self.db.query("select value from settings where key = ?", [key]))
+        return rows[0]["value"] if rows else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        self.db.execute(
+            "insert into settings (key, value) values (?, ?) "
+            "on conflict (key) do update set value = excluded.value",
+            [key, value],
+        )
+
+    def has_snapshots(self) -> bool:
+        return bool(self.db.table("snapshots").count)
+
     def ever_had_sources(self) -> bool:
         return bool(self.db.table("sources").count)
 
@@ -304,8 +336,9 @@ class Archive:
             raise UsageError(f"no source named {name!r}; `tracker sources` lists them")
         return row
 
-    def sources(self) -> list[Source]:
-        rows = self.db.table("sources").rows_where("removed_at is null", order_by="name")
+    def sources(self, include_removed: bool = False) -> list[Source]:
+        where = None if include_removed else "removed_at is null"
+        rows = self.db.table("sources").rows_where(where, order_by="name")
         return [_source(row) for row in rows]
 
     def set_format(self, name: str, fmt: str) -> None:

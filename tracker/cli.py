@@ -106,7 +106,7 @@ def add(
     """
     source = pipeline.new_source(target, name=name, fmt=fmt, select=select, ignore=ignore)
     with archive_for(ctx) as archive:
-        archive.add_source(source)
+        source = archive.add_source(source)
         chosen = source.format
         if chosen == "auto" and not no_probe:
             probe = pipeline.probe_format(source)

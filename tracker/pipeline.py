@@ -18,7 +18,7 @@ from . import catalog
 from .archive import Archive
 from .edits import detect
 from .errors import ExtractionError, TrackerError, UsageError
-from .extract import FORMATS, detect_format, extract
+from .extract import FORMATS, SCHEME, detect_format, extract
 from .fetch import UNPARSEABLE, Job, Policy, fetch_all, fetch_url, make_session, now_iso
 from .models import Document, FetchResult, Source
 from .store import sha256
@@ -233,6 +233,7 @@ def fetch_sources(
 ) -> list[Outcome]:
     """Fetch the named sources (all when none are named) and ingest each result."""
     policy = policy or Policy()
+    ensure_current(archive)
     wanted = list(names)
     sources = [archive.get_source(n) for n in wanted] if wanted else archive.sources()
     by_name = {s.name: s for s in sources}
@@ -393,7 +394,26 @@ def rebuild(archive: Archive, names: Iterable[str] = ()) -> list[RebuildReport]:
     """Re-extract every stored version from its raw bytes and recompute all derived data."""
     wanted = list(names)
     sources = [archive.get_source(n) for n in wanted] if wanted else archive.sources()
-    return [_rebuild_source(archive, source) for source in sources]
+    reports = [_rebuild_source(archive, source) for source in sources]
+    if not wanted:
+        archive.set_setting("extract_scheme", str(SCHEME))
+    return reports
+
+
+def ensure_current(archive: Archive) -> list[RebuildReport]:
+    """Before new versions are compared with stored ones, make sure both were read alike.
+
+    An archive whose documents came from another extraction scheme is rebuilt first (every
+    source, removed ones included, since their history stays comparable too).
+    """
+    if archive.setting("extract_scheme") == str(SCHEME):
+        return []
+    if not archive.has_snapshots():
+        archive.set_setting("extract_scheme", str(SCHEME))
+        return []
+    reports = [_rebuild_source(archive, s) for s in archive.sources(include_removed=True)]
+    archive.set_setting("extract_scheme", str(SCHEME))
+    return reports
 
 
 def _rebuild_source(archive: Archive, source: Source) -> RebuildReport:

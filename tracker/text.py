@@ -34,6 +34,9 @@ _FOLD = str.maketrans(
         "\u2015": "-",
         "\u2212": "-",
         "\u00a0": " ",
+        "\x0b": " ",
+        "\x0c": " ",
+        "\x85": "\n",
     }
 )
 # Zero-width and bidi control characters: invisible, so never evidence of an edit, and a
@@ -44,7 +47,7 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Whole terminal escape sequences (CSI such as colours, OSC such as titles and hyperlinks) go
 # first, so the words around them stay searchable.
-_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
+_ESCAPES = re.compile(r"\x1b\[[0-?]{0,64}[ -/]{0,16}[@-~]|\x1b\][^\x07\x1b]{0,512}(?:\x07|\x1b\\)")
 _SPACE = re.compile(r"[ \t\f\v]+")
 _BLANK_LINES = re.compile(r"\s*\n\s*")
 

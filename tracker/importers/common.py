@@ -14,7 +14,7 @@ from ..archive import Archive
 from ..errors import UsageError
 from ..fetch import now_iso
 from ..models import FetchResult, Source
-from ..pipeline import Outcome, check_format, check_name, ingest, new_source
+from ..pipeline import Outcome, check_format, check_name, ensure_current, ingest, new_source
 
 # Called after each version with (done, total); total is None while it is not yet known.
 ProgressCallback = Callable[[int, int | None], None]
@@ -108,6 +108,7 @@ class Run:
         self.source = source
         self.origin = origin
         self.tally = Tally(source.name, origin)
+        ensure_current(archive)  # stored versions must be read as the new ones will be
         self.floor = newest_seen(archive, source.name)
 
     def skipped(self, reference: str, observed_at: str) -> bool:
