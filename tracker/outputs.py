@@ -14,6 +14,7 @@ from .archive import Archive
 from .errors import UsageError
 from .feed import build_atom
 from .models import (
+    Document,
     Dossier,
     EditEvent,
     EditRecord,
@@ -105,13 +106,28 @@ def dossiers(archive: Archive, records: Sequence[EditRecord]) -> list[Dossier]:
     seen: dict[tuple[str, str], None] = {}
     for record in records:
         seen.setdefault((record.source, record.event.incident_key), None)
-    return [_dossier(archive, source, key) for source, key in seen]
+    # Each source's edits and latest version are read once, not once per incident.
+    by_incident: dict[tuple[str, str], list[EditRecord]] = {}
+    current: dict[str, Document | None] = {}
+    for source in {source for source, _ in seen}:
+        for record in change_records(archive, Filters(sources=(source,))):
+            by_incident.setdefault((source, record.event.incident_key), []).append(record)
+        latest = archive.latest_snapshots(source, 1)
+        current[source] = archive.document(latest[0]) if latest else None
+    return [
+        _dossier(archive, source, key, current[source], tuple(by_incident.get((source, key), ())))
+        for source, key in seen
+    ]
 
 
-def _dossier(archive: Archive, source: str, key: str) -> Dossier:
+def _dossier(
+    archive: Archive,
+    source: str,
+    key: str,
+    current: Document | None,
+    edits: tuple[EditRecord, ...],
+) -> Dossier:
     info = archive.incident_row(source, key) or {}
-    latest = archive.latest_snapshots(source, 1)
-    current = archive.document(latest[0]) if latest else None
     present = set()
     incident = current.incident(key) if current else None
     if incident:
@@ -139,11 +155,6 @@ def _dossier(archive: Archive, source: str, key: str) -> Dossier:
         for update_key, rows in sorted(
             versions.items(), key=lambda item: (item[1][0]["posted_at"] or "", item[0])
         )
-    )
-    edits = tuple(
-        r
-        for r in change_records(archive, Filters(sources=(source,)))
-        if r.event.incident_key == key
     )
     source_row = archive.get_source_any(source)
     return Dossier(
