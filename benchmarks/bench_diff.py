@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 
-from tracker import diff
-from tracker.classify import classify
-from tracker.diff import word_diff
 from tracker.edits import detect
+from tracker.edits import worddiff as diff
+from tracker.edits.classify import classify
+from tracker.edits.worddiff import word_diff
 from tracker.models import COVERAGE_WINDOW, Document, EditEvent, Incident, Update
 
 RUNS = 3

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from tracker.archive import Archive
 from tracker.fetch import Policy
-from tracker.pipeline import fetch_sources, new_source
+from tracker.ingest import fetch_sources
+from tracker.sources import new_source
 
 BODY = (
     Path(__file__).parent.parent / "tests" / "fixtures" / "http" / "incidents.json"

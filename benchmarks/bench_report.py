@@ -11,7 +11,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from tracker.feed import build_atom
 from tracker.models import (
     DELETE,
     EQUAL,
@@ -23,7 +22,8 @@ from tracker.models import (
     TimelineEntry,
     UpdateVersion,
 )
-from tracker.report import write_report
+from tracker.publish.feed import build_atom
+from tracker.publish.report import write_report
 
 SOURCES = ("apple", "github", "cloudflare", "slack", "openai", "discord", "atlassian", "gcp")
 FLAGS = ("quantity_vagued", "severity_down", "cause_changed", "text_removed", "number_changed")

@@ -16,7 +16,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from report_samples import seed  # noqa: E402
 
-from tracker.report import write_report  # noqa: E402
+from tracker.publish.report import write_report  # noqa: E402
 
 
 def screenshot(page: Path, target: Path, height: int, profile: Path) -> None:

@@ -8,9 +8,9 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.align import align
-from tracker.diff import render_text
 from tracker.edits import detect
+from tracker.edits.align import align
+from tracker.edits.worddiff import render_text
 from tracker.models import (
     COVERAGE_FULL,
     COVERAGE_OPEN,

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from tracker import terms
-from tracker.classify import FLAGS, classify
-from tracker.diff import word_diff
+from tracker.edits import terms
+from tracker.edits.classify import FLAGS, classify
+from tracker.edits.worddiff import word_diff
 from tracker.models import EditEvent
 
 
@@ -287,7 +287,7 @@ def test_identical_normalised_texts_are_cosmetic():
     assert found.score <= 1
 
 
-# -- the term finders the rules read (tracker.terms) -----------------------------------------
+# -- the term finders the rules read (tracker.edits.terms) -----------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tracker import diff as diff_module
-from tracker.diff import render_text, tokenize, word_diff
+from tracker.edits import worddiff as diff_module
+from tracker.edits.worddiff import render_text, tokenize, word_diff
 from tracker.models import DELETE, EQUAL, INSERT
 from tracker.text import normalize
 

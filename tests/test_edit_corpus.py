@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tracker.classify import FLAGS
 from tracker.edits import detect
+from tracker.edits.classify import FLAGS
 from tracker.models import Document, EditEvent
 
 CORPUS = Path(__file__).parent / "fixtures" / "edits"

@@ -9,7 +9,8 @@ import json
 import pytest
 from report_samples import apple_record, hostile_seed, seed
 
-from tracker.export import EDIT_COLUMNS, edit_rows, export_csv, export_json
+from tracker.publish.export import edit_rows, export_csv, export_json
+from tracker.publish.records import EDIT_COLUMNS
 
 
 def read_csv(text: str) -> list[dict[str, str]]:

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 from report_samples import apple_record, hostile_seed, hostile_strings, seed
 
-from tracker.feed import build_atom
+from tracker.publish.feed import build_atom
 
 NS = {"a": "http://www.w3.org/2005/Atom"}
 FEED_ID = "tag:status-tracker,2026:feed"

@@ -22,7 +22,8 @@ from werkzeug import Request, Response
 
 from tracker.archive import Archive
 from tracker.fetch import Job, Policy, fetch_all, fetch_url, make_session
-from tracker.pipeline import fetch_sources, new_source
+from tracker.ingest import fetch_sources
+from tracker.sources import new_source
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -335,7 +336,7 @@ def test_catalog_add_and_sources(tracker):
 
 
 def test_a_second_run_exits_75_naming_the_holder(tracker, home):
-    from tracker.store import run_lock
+    from tracker.archive.home import run_lock
 
     with run_lock(home, "fetch"):
         result = tracker("fetch", code=75)

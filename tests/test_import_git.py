@@ -13,7 +13,7 @@ import pytest
 from tracker.archive import Archive
 from tracker.errors import UsageError
 from tracker.importers import import_git
-from tracker.outputs import Filters, change_records
+from tracker.publish.records import Filters, change_records
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FILE = "data/airbrake/incidents.json"

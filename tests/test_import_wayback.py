@@ -13,7 +13,7 @@ from tracker.archive import Archive
 from tracker.errors import ImportFailed
 from tracker.fetch import Policy
 from tracker.importers import WaybackPolicy, import_wayback
-from tracker.outputs import Filters, change_records
+from tracker.publish.records import Filters, change_records
 
 PAGE = "https://status.airbrake.io/api/v2/incidents.json"
 ORIGINAL = (Path(__file__).parent / "fixtures" / "history" / "incidents.json").read_bytes()

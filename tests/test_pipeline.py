@@ -232,7 +232,7 @@ def test_nightly_run_is_quiet_on_success_and_refreshes_outputs(tracker, home, ht
 def test_catalog_fills_an_empty_archive(home):
     from tracker import catalog
     from tracker.archive import Archive
-    from tracker.pipeline import add_catalog
+    from tracker.sources import add_catalog
 
     archive = Archive(home)
     assert add_catalog(archive) == len(catalog.entries()) >= 25

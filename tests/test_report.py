@@ -22,9 +22,9 @@ from report_samples import (
     seed,
 )
 
-from tracker.errors import TrackerError, UsageError
+from tracker.errors import OutputError, TrackerError
 from tracker.models import DELETE, EQUAL, INSERT, Dossier
-from tracker.report import render_diff_html, write_report
+from tracker.publish.report import render_diff_html, write_report
 
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
@@ -222,11 +222,11 @@ def test_rewriting_a_report_replaces_it_in_place(tmp_path):
     assert not [path for path in tmp_path.rglob(".*")]
 
 
-def test_an_unwritable_target_is_a_usage_error(tmp_path):
+def test_an_unwritable_target_is_an_output_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     records, dossiers = seed()
-    with pytest.raises(UsageError, match="cannot write the report"):
+    with pytest.raises(OutputError, match="cannot write the report"):
         write_report(blocker / "out", records, dossiers, generated_at=GENERATED)
 
 

@@ -10,7 +10,7 @@ import pytest
 from bs4 import BeautifulSoup
 from report_samples import hostile_seed, seed
 
-from tracker.report import write_report
+from tracker.publish.report import write_report
 
 pytestmark = pytest.mark.browser
 

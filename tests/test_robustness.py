@@ -87,7 +87,7 @@ def test_odd_arguments_are_usage_errors(tracker, httpserver):
         ["add", "http://example.com:99999/x"],
         ["add", "https://example.com/a page"],
         ["changes", "--since", "9999-12-31T23:00-05:00"],
-        ["changes", "--since", "yesterday"],
+        ["changes", "--since", "last tuesday"],
         ["changes", "--flag", "nonsense"],
         ["changes", "--limit", "0"],
         ["search", "x", "--source", "nobody"],

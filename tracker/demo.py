@@ -1,6 +1,6 @@
 """The offline tour: replay a recorded history of two status pages through the real fetch path.
 
-A server on 127.0.0.1 serves version k of each page on round k; `pipeline.fetch_sources`
+A server on 127.0.0.1 serves version k of each page on round k; `ingest.fetch_sources`
 fetches, stores and compares them exactly as the nightly job would, at real times.
 """
 
@@ -16,13 +16,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 
-from . import outputs, pipeline
+from . import ingest, publish
 from .archive import Archive
+from .archive.home import run_lock
 from .errors import UsageError
-from .fetch import Policy, now_iso
-from .models import EditRecord, Source
-from .pipeline import Outcome
-from .store import run_lock
+from .fetch import Policy
+from .models import EditRecord, Outcome, Source
+from .times import now_iso
 
 DEFAULT_HOME = Path("snapshots-demo")
 LOOPBACK = "127.0.0.1"
@@ -115,13 +115,13 @@ def _replay(archive: Archive, on_round: Callable[[int, list[Outcome]], None] | N
         policy = Policy(retries=0, connect_timeout=5, read_timeout=5, deadline=10)
         for number in range(1, ROUNDS + 1):
             server.round = number
-            outcomes = pipeline.fetch_sources(archive, names, policy)
+            outcomes = ingest.fetch_sources(archive, names, policy)
             rounds.append(tuple(outcomes))
             if on_round:
                 on_round(number, outcomes)
-    filters = outputs.Filters(sources=tuple(names))
-    edits = outputs.change_records(archive, filters)
-    outputs.write_report(archive, archive.home / "report", filters)
+    filters = publish.records.Filters(sources=tuple(names))
+    edits = publish.records.change_records(archive, filters)
+    publish.write_report(archive, archive.home / "report", filters)
     return DemoResult(
         home=archive.home,
         url=base_url,

@@ -33,3 +33,7 @@ class VerifyError(TrackerError):
     """`tracker verify` found stored evidence that does not match its record."""
 
     exit_code = 3
+
+
+class OutputError(TrackerError):
+    """A file the user asked for (report, feed, export) could not be written."""

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +23,7 @@ import urllib3
 from . import __version__
 from .deadline import Crew, DeadlineAdapter, DeadlinePassed, DeadlineRetry, Watchdog
 from .models import FetchResult
+from .times import now_iso
 
 USER_AGENT = (
     f"status-tracker/{__version__} (+https://pypi.org/project/status-tracker/; "
@@ -50,10 +50,6 @@ class Policy:
     retry_after_cap: float = 60
     workers: int = 8
     per_host: int = 2
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def make_session(policy: Policy) -> requests.Session:

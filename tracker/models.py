@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -258,6 +259,46 @@ class EditRecord:
     before: Evidence | None  # None for the first version of a page
     after: Evidence
 
+    @property
+    def entry_id(self) -> str:
+        """The edit's stable id (Atom entry id, Datasette's `atom_id`); see `edit_entry_id`."""
+        e = self.event
+        before = self.before.sha256 if self.before else None
+        return edit_entry_id(
+            self.source, e.kind, e.incident_key, e.update_key, e.field, before, self.after.sha256
+        )
+
+
+_TAG_UNSAFE = re.compile(r"[^A-Za-z0-9._~-]+")
+
+
+def edit_entry_id(
+    source: str,
+    kind: str,
+    incident_key: str,
+    update_key: str | None,
+    field: str | None,
+    before_sha256: str | None,
+    after_sha256: str,
+) -> str:
+    """A tag URI that depends only on what changed and the two bodies it lies between.
+
+    Row ids change when edits are rebuilt from stored snapshots; the bodies' hashes do not, so
+    a feed reader never sees the same edit twice. The archive stores it with each edit row.
+    """
+    parts = (
+        source,
+        kind,
+        incident_key,
+        update_key or "",
+        field or "",
+        before_sha256 or "",
+        after_sha256,
+    )
+    digest = hashlib.sha256("\x00".join(parts).encode("utf-8", "replace")).hexdigest()[:32]
+    slug = _TAG_UNSAFE.sub("-", source).strip("-") or "source"
+    return f"tag:status-tracker,2026:edit/{slug}/{digest}"
+
 
 @dataclass(frozen=True)
 class UpdateVersion:
@@ -294,3 +335,31 @@ class Dossier:
     url: str | None
     timeline: tuple[TimelineEntry, ...]
     edits: tuple[EditRecord, ...]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one observation of one source ended."""
+
+    source: str
+    outcome: str  # new, unchanged, not_modified, failed
+    error: str | None = None
+    detail: str | None = None
+    http_status: int | None = None
+    snapshot_id: int | None = None
+    sha256: str | None = None
+    bytes: int | None = None
+    edits: int = 0
+    elapsed: float = 0.0
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    """What re-reading one source's stored bodies changed."""
+
+    source: str
+    snapshots: int
+    documents_changed: int
+    unparseable: int
+    edits_before: int
+    edits_after: int

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from ..archive import Archive
 from ..errors import UsageError
-from ..fetch import now_iso
-from ..models import FetchResult, Source
-from ..pipeline import Outcome, check_format, check_name, ensure_current, ingest, new_source
+from ..ingest import ingest
+from ..models import FetchResult, Outcome, Source
+from ..sources import check_format, check_name, new_source
+from ..times import now_iso, to_iso
 
 # Called after each version with (done, total); total is None while it is not yet known.
 ProgressCallback = Callable[[int, int | None], None]
@@ -108,7 +108,6 @@ class Run:
         self.source = source
         self.origin = origin
         self.tally = Tally(source.name, origin)
-        ensure_current(archive)  # stored versions must be read as the new ones will be
         self.floor = newest_seen(archive, source.name)
 
     def skipped(self, reference: str, observed_at: str) -> bool:
@@ -173,6 +172,4 @@ def newest_seen(archive: Archive, source: str) -> str | None:
     return rows[0]["last_seen"] if rows else None
 
 
-def iso_utc(moment: datetime) -> str:
-    """The archive's time format (fetch.now_iso's), for a time that is not now."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+iso_utc = to_iso

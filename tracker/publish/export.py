@@ -5,78 +5,22 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import re
 from collections.abc import Sequence
 from typing import Any
 
 from tracker.models import EditRecord
+from tracker.publish.records import EDIT_COLUMNS, edit_json
 from tracker.text import marked_diff
 
-EDIT_COLUMNS = (
-    "id",
-    "source",
-    "kind",
-    "incident",
-    "incident_title",
-    "update",
-    "field",
-    "silent",
-    "backdated",
-    "revert",
-    "flicker",
-    "flags",
-    "reasons",
-    "score",
-    "window_start",
-    "window_end",
-    "old",
-    "new",
-    "diff",
-    "before_snapshot",
-    "after_snapshot",
-    "before_sha256",
-    "after_sha256",
-)
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def edit_rows(records: Sequence[EditRecord]) -> list[dict[str, Any]]:
-    """One flat dict per edit, in the order given, with the columns of EDIT_COLUMNS."""
-    rows = []
-    for record in records:
-        event = record.event
-        score = float(event.score)
-        rows.append(
-            {
-                "id": record.id,
-                "source": record.source,
-                "kind": event.kind,
-                "incident": event.incident_key,
-                "incident_title": event.incident_title,
-                "update": event.update_key,
-                "field": event.field,
-                "silent": event.silent,
-                "backdated": event.backdated,
-                "revert": event.revert,
-                "flicker": event.flicker,
-                "flags": list(event.flags),
-                "reasons": list(event.reasons),
-                "score": score if math.isfinite(score) else None,
-                "window_start": record.window_start,
-                "window_end": record.window_end,
-                "old": event.old,
-                "new": event.new,
-                "diff": [[int(op), text] for op, text in event.diff],
-                "before_snapshot": record.before.snapshot_id if record.before else None,
-                "after_snapshot": record.after.snapshot_id,
-                "before_sha256": record.before.sha256 if record.before else None,
-                "after_sha256": record.after.sha256,
-            }
-        )
-    return rows
+    """One flat dict per edit, in the order given, in the one edit JSON shape."""
+    return [edit_json(record) for record in records]
 
 
 def export_json(rows: Sequence[dict[str, Any]]) -> str:

@@ -17,194 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-from sqlite_utils import Migrations
 
-from .errors import UsageError
-from .models import Document, EditEvent, Source
-from .store import DB_NAME, BlobStore, resolve_home, run_lock
-
-migrations = Migrations("status-tracker")
-
-
-@migrations()
-def m001_core(db: sqlite_utils.Database) -> None:
-    db.table("sources").create(
-        {
-            "id": int,
-            "name": str,
-            "url": str,
-            "format": str,
-            "options": str,
-            "added_at": str,
-            "removed_at": str,
-        },
-        pk="id",
-        not_null={"name", "url", "format"},
-    )
-    db.table("sources").create_index(["name"], unique=True)
-    db.table("snapshots").create(
-        {
-            "id": int,
-            "source_id": int,
-            "sha256": str,
-            "doc_hash": str,
-            "document": str,
-            "content_type": str,
-            "headers": str,
-            "request": str,
-            "url": str,
-            "final_url": str,
-            "bytes": int,
-            "first_seen": str,
-            "last_seen": str,
-            "origin": str,
-            "reference": str,
-        },
-        pk="id",
-        foreign_keys=[("source_id", "sources", "id")],
-        not_null={"source_id", "sha256", "first_seen", "last_seen", "origin"},
-    )
-    db.table("snapshots").create_index(["source_id", "id"])
-    db.table("fetches").create(
-        {
-            "id": int,
-            "source_id": int,
-            "started_at": str,
-            "finished_at": str,
-            "outcome": str,
-            "error": str,
-            "detail": str,
-            "http_status": int,
-            "url": str,
-            "final_url": str,
-            "bytes": int,
-            "sha256": str,
-            "snapshot_id": int,
-            "origin": str,
-            "reference": str,
-        },
-        pk="id",
-        foreign_keys=[("source_id", "sources", "id"), ("snapshot_id", "snapshots", "id")],
-        not_null={"source_id", "started_at", "outcome"},
-    )
-    db.table("fetches").create_index(["source_id", "id"])
-    db.table("fetches").create_index(["source_id", "origin", "reference"])
-
-
-@migrations()
-def m002_history(db: sqlite_utils.Database) -> None:
-    db.table("incidents").create(
-        {
-            "id": int,
-            "source_id": int,
-            "key": str,
-            "title": str,
-            "status": str,
-            "impact": str,
-            "url": str,
-            "first_seen": str,
-            "last_seen": str,
-        },
-        pk="id",
-        foreign_keys=[("source_id", "sources", "id")],
-    )
-    db.table("incidents").create_index(["source_id", "key"], unique=True)
-    db.table("update_versions").create(
-        {
-            "id": int,
-            "source_id": int,
-            "incident_key": str,
-            "update_key": str,
-            "text": str,
-            "text_hash": str,
-            "posted_at": str,
-            "status": str,
-            "first_seen": str,
-            "last_seen": str,
-            "first_snapshot": int,
-            "last_snapshot": int,
-        },
-        pk="id",
-        foreign_keys=[("source_id", "sources", "id")],
-    )
-    db.table("update_versions").create_index(
-        ["source_id", "incident_key", "update_key", "text_hash"], unique=True
-    )
-    db.table("update_versions").enable_fts(["text"], create_triggers=True, tokenize="porter")
-    db.table("edits").create(
-        {
-            "id": int,
-            "source_id": int,
-            "before_snapshot": int,
-            "after_snapshot": int,
-            "kind": str,
-            "incident_key": str,
-            "incident_title": str,
-            "update_key": str,
-            "field": str,
-            "old": str,
-            "new": str,
-            "diff": str,
-            "silent": int,
-            "backdated": int,
-            "revert": int,
-            "flicker": int,
-            "flags": str,
-            "reasons": str,
-            "score": float,
-            "posted_at": str,
-            "window_start": str,
-            "window_end": str,
-        },
-        pk="id",
-        foreign_keys=[
-            ("source_id", "sources", "id"),
-            ("after_snapshot", "snapshots", "id"),
-        ],
-    )
-    db.table("edits").create_index(["source_id", "after_snapshot"])
-    db.table("edits").create_index(["score"])
-
-
-@migrations()
-def m003_views(db: sqlite_utils.Database) -> None:
-    db.create_view(
-        "edits_readable",
-        """
-        select edits.id, sources.name as source, edits.kind, edits.incident_title as incident,
-          edits.update_key as "update", edits.field, edits.silent, edits.flags, edits.score,
-          edits.window_start, edits.window_end, edits.old, edits.new,
-          edits.before_snapshot, edits.after_snapshot
-        from edits join sources on sources.id = edits.source_id
-        order by edits.score desc, edits.window_end desc
-        """,
-    )
-    # Atom ids are built from the versions and the item, not the edit row id: `tracker
-    # rebuild` recomputes edit rows, and a feed reader must not see every entry again.
-    db.create_view(
-        "edits_atom",
-        """
-        select
-          'tag:status-tracker,2026:edit/' || sources.name || '/'
-            || coalesce(edits.before_snapshot, 0) || '-' || edits.after_snapshot || '/'
-            || edits.kind || '/' || edits.incident_key || '/' || coalesce(edits.update_key, '')
-            || '/' || coalesce(edits.field, '') as atom_id,
-          sources.name || ': ' || edits.kind || ' - ' || coalesce(edits.incident_title, '')
-            as atom_title,
-          edits.window_end as atom_updated,
-          'Before: ' || coalesce(edits.old, '') || char(10) || 'After: '
-            || coalesce(edits.new, '') || char(10) || 'Flags: ' || coalesce(edits.flags, '')
-            as atom_content
-        from edits join sources on sources.id = edits.source_id
-        where edits.kind not in ('update_added', 'incident_added')
-        order by edits.window_end desc
-        """,
-    )
-
-
-@migrations()
-def m004_settings(db: sqlite_utils.Database) -> None:
-    db.table("settings").create({"key": str, "value": str}, pk="key")
+from ..errors import UsageError
+from ..models import Document, EditEvent, EditRecord, Evidence, Source, edit_entry_id
+from .blobs import BlobStore
+from .home import DB_NAME, resolve_home, run_lock
+from .schema import migrations
 
 
 def _connect(path: Path) -> sqlite_utils.Database:
@@ -522,9 +340,20 @@ class Archive:
         events: Iterable[EditEvent],
     ) -> int:
         source_id = self.source_id(source)
+        after_sha256 = self.snapshot(after_id)["sha256"]
+        before_sha256 = before["sha256"] if before else None
         rows = [
             {
                 "source_id": source_id,
+                "entry_id": edit_entry_id(
+                    source,
+                    e.kind,
+                    e.incident_key,
+                    e.update_key,
+                    e.field,
+                    before_sha256,
+                    after_sha256,
+                ),
                 "before_snapshot": before["id"] if before else None,
                 "after_snapshot": after_id,
                 "kind": e.kind,
@@ -612,6 +441,10 @@ class Archive:
         """
         return list(self.db.query(sql, params))
 
+    def edit_records(self, **filters: Any) -> list[EditRecord]:
+        """`edit_rows` decoded: the stored edit events as records, in the same order."""
+        return [_record(row) for row in self.edit_rows(**filters)]
+
     def incident_row(self, source: str, key: str) -> dict[str, Any] | None:
         rows = list(
             self.db.query(
@@ -678,6 +511,51 @@ class Archive:
 
     def integrity_check(self) -> str:
         return str(next(iter(self.db.query("pragma integrity_check")))["integrity_check"])
+
+
+def _record(row: dict[str, Any]) -> EditRecord:
+    event = EditEvent(
+        kind=row["kind"],
+        incident_key=row["incident_key"],
+        incident_title=row["incident_title"] or "",
+        update_key=row["update_key"],
+        field=row["field"],
+        old=row["old"],
+        new=row["new"],
+        diff=tuple((int(op), text) for op, text in json.loads(row["diff"] or "[]")),
+        silent=bool(row["silent"]),
+        backdated=bool(row["backdated"]),
+        revert=bool(row["revert"]),
+        flicker=bool(row["flicker"]),
+        flags=tuple(json.loads(row["flags"] or "[]")),
+        reasons=tuple(json.loads(row["reasons"] or "[]")),
+        score=float(row["score"] or 0),
+        posted_at=row["posted_at"],
+    )
+    return EditRecord(
+        id=row["id"],
+        source=row["source"],
+        source_url=row["source_url"],
+        event=event,
+        window_start=row["window_start"],
+        window_end=row["window_end"],
+        before=_evidence(row, "b", row["before_snapshot"]),
+        after=_evidence(row, "a", row["after_snapshot"]),  # type: ignore[arg-type]
+    )
+
+
+def _evidence(row: dict[str, Any], prefix: str, snapshot_id: int | None) -> Evidence | None:
+    if snapshot_id is None or row[f"{prefix}_sha256"] is None:
+        return None
+    return Evidence(
+        snapshot_id=snapshot_id,
+        sha256=row[f"{prefix}_sha256"],
+        first_seen=row[f"{prefix}_first_seen"],
+        last_seen=row[f"{prefix}_last_seen"],
+        origin=row[f"{prefix}_origin"],
+        reference=row[f"{prefix}_reference"],
+        url=row[f"{prefix}_url"],
+    )
 
 
 def _text_hash(text: str) -> str:

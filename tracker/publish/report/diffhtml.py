@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from tracker.errors import TrackerError
 from tracker.models import DELETE, EQUAL, INSERT
-from tracker.report.safety import scraped
+from tracker.publish.report.safety import scraped
 
 ELLIPSIS = "\u2026"
 # How much unchanged text a one-line preview keeps either side of a change, and how much of

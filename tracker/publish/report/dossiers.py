@@ -16,9 +16,10 @@ from tracker.models import (
     TimelineEntry,
     UpdateVersion,
 )
-from tracker.report.diffhtml import render_diff_html
-from tracker.report.safety import safe_href
-from tracker.report.views import EditView, edit_view, timestamp
+from tracker.publish.report.diffhtml import render_diff_html
+from tracker.publish.report.safety import safe_href
+from tracker.publish.report.views import EditView, edit_view
+from tracker.times import sort_key as timestamp
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from ..models import DELETE, EQUAL, INSERT, Classification, DiffOps, EditEvent
 from . import terms
 from . import wordlists as words
-from .models import DELETE, EQUAL, INSERT, Classification, DiffOps, EditEvent
 
 FLAGS: tuple[str, ...] = (
     "quantity_vagued",

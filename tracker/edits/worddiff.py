@@ -20,8 +20,8 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from diff_match_patch import diff_match_patch
 
-from .models import DELETE, EQUAL, INSERT, DiffOps
-from .text import marked_diff, normalize
+from ..models import DELETE, EQUAL, INSERT, DiffOps
+from ..text import marked_diff, normalize
 
 # A word: letters and digits, joined by apostrophes, hyphens and underscores (couldn't,
 # us-west1, SERVICE_OUTAGE); digit groups joined by . , : (3.5, 1,200, 14:45); a % that follows

@@ -7,28 +7,24 @@ well-formed whatever the scraped text contains.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from datetime import UTC
 
 from tracker.models import EditRecord
-from tracker.report.describe import (
+from tracker.publish.describe import (
     display_diff,
     event_label,
     event_summary,
-    parse_time,
     window_text,
 )
-from tracker.report.safety import safe_href
-from tracker.report.views import timestamp
+from tracker.publish.report.safety import safe_href
 from tracker.text import marked_diff
+from tracker.times import rfc3339, sort_key
 
 ATOM = "http://www.w3.org/2005/Atom"
 TAG_AUTHORITY = "tag:status-tracker,2026:"
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_TAG_UNSAFE = re.compile(r"[^A-Za-z0-9._~-]+")
 
 
 def xml_text(value: object) -> str:
@@ -37,35 +33,7 @@ def xml_text(value: object) -> str:
 
 
 def entry_id(record: EditRecord) -> str:
-    """A tag URI that depends only on what changed and the two bodies it lies between.
-
-    Database row ids change when edits are rebuilt from stored snapshots; the bodies' hashes
-    do not, so a feed reader never sees the same edit twice.
-    """
-    event = record.event
-    before = record.before.sha256 if record.before else ""
-    parts = (
-        record.source,
-        event.kind,
-        event.incident_key,
-        event.update_key or "",
-        event.field or "",
-        before,
-        record.after.sha256,
-    )
-    digest = hashlib.sha256("\x00".join(parts).encode("utf-8", "replace")).hexdigest()[:32]
-    source = _TAG_UNSAFE.sub("-", record.source).strip("-") or "source"
-    return f"{TAG_AUTHORITY}edit/{source}/{digest}"
-
-
-def rfc3339(value: str | None, fallback: str) -> str:
-    """An RFC 3339 UTC time for <updated>; Atom requires one, so unreadable times fall back."""
-    moment = parse_time(value)
-    if moment is None:
-        return fallback
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return record.entry_id
 
 
 def _content(record: EditRecord) -> str:
@@ -132,7 +100,7 @@ def build_atom(
         _sub(feed, "link", rel="self", href=self_url, type="application/atom+xml")
     _sub(_sub(feed, "author"), "name", "status-tracker")
     _sub(feed, "generator", "status-tracker")
-    newest = sorted(records, key=lambda r: (timestamp(r.window_end), r.id), reverse=True)
+    newest = sorted(records, key=lambda r: (sort_key(r.window_end), r.id), reverse=True)
     for record in newest[: max(limit, 0)]:
         _entry(feed, record, rfc3339(updated, updated))
     document: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)

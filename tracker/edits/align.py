@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from .models import (
+from ..models import (
     COVERAGE_FULL,
     COVERAGE_OPEN,
     COVERAGE_WINDOW,
@@ -24,7 +24,7 @@ from .models import (
     Incident,
     Update,
 )
-from .text import normalize
+from ..text import normalize
 
 # Statuspage stamps updated_at a moment after created_at when it publishes; an edit is only
 # an edit when updated_at moved further than this.

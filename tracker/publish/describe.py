@@ -5,9 +5,8 @@ Nothing here produces markup: callers escape what they take from here.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from tracker.models import DELETE, INSERT, DiffOps, EditEvent, EditRecord
+from tracker.times import short, sort_key
 
 # Flags that make an incident look smaller or vaguer than first published come first: they are
 # what a reader of the report is looking for.
@@ -75,32 +74,12 @@ def reason_for(flag: str, event: EditEvent) -> str | None:
     return None
 
 
-def parse_time(value: str | None) -> datetime | None:
-    """An ISO 8601 time as an aware-or-naive datetime, or None when it is not ISO 8601."""
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-
-
-def format_time(value: str | None) -> str:
-    """A time for people: "22 Jul 2013, 14:05 UTC"; text that is not ISO 8601 is kept as is."""
-    moment = parse_time(value)
-    if moment is None:
-        return value or "unknown time"
-    if moment.tzinfo is None:
-        return moment.strftime("%d %b %Y, %H:%M").lstrip("0")
-    return moment.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC").lstrip("0")
-
-
 def window_text(record: EditRecord) -> str:
     """The observation window in words: the edit happened somewhere inside it."""
-    end = format_time(record.window_end)
+    end = short(record.window_end)
     if not record.window_start:
         return f"first seen {end}"
-    return f"between {format_time(record.window_start)} and {end}"
+    return f"between {short(record.window_start)} and {end}"
 
 
 def event_summary(record: EditRecord) -> str:
@@ -121,3 +100,11 @@ def event_summary(record: EditRecord) -> str:
         what = event_label(event).lower() + " on"
     line = f"{record.source}: {what} {title}"
     return f"{line} — {', '.join(event.flags)}" if event.flags else line
+
+
+def rank_key(record: EditRecord) -> tuple[float, float, int]:
+    """The one order of edits: most significant first, then newest, then oldest row first.
+
+    `Archive.edit_rows` sorts the same way in SQL (score desc, window_end desc, id asc).
+    """
+    return (-record.event.score, -sort_key(record.window_end), record.id)

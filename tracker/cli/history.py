@@ -14,11 +14,11 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from . import views
-from .archive import open_archive
-from .demo import DEFAULT_HOME, run_demo
-from .importers import ImportSummary, WaybackPolicy, import_git, import_wayback
-from .pipeline import Outcome
+from ..demo import DEFAULT_HOME, run_demo
+from ..importers import ImportSummary, WaybackPolicy, import_git, import_wayback
+from ..models import Outcome
+from . import text
+from .app import archive_for_run
 
 _NOUNS = {"git": "commit", "wayback": "capture"}
 _SHOWN_FAILURES = 20
@@ -143,7 +143,7 @@ def import_git_command(
       tracker import git ./scraper data/airbrake/incidents.json --source airbrake --since 2023-01-01
     """
     progress = _Progress("commit", sys.stderr.isatty() and not as_json)
-    with open_archive(ctx.obj["home"], "import git") as archive:
+    with archive_for_run(ctx, "import git") as archive:
         try:
             summary = import_git(
                 archive,
@@ -219,7 +219,7 @@ def import_wayback_command(
     """
     policy = WaybackPolicy(cdx_url=cdx_url, archive_url=archive_url, delay=delay, backoff=backoff)
     progress = _Progress("capture", sys.stderr.isatty() and not as_json)
-    with open_archive(ctx.obj["home"], "import wayback") as archive:
+    with archive_for_run(ctx, "import wayback") as archive:
         try:
             summary = import_wayback(
                 archive,
@@ -261,18 +261,18 @@ def demo(ctx: click.Context, demo_home: Path | None) -> None:
       tracker demo --home /tmp/tour
     """
     home = demo_home or _typed_home(ctx) or DEFAULT_HOME
-    color = views.use_color(False)
+    color = text.use_color(False)
 
     def show_round(number: int, outcomes: list[Outcome]) -> None:
         click.echo(f"round {number}:")
         for outcome in outcomes:
-            click.echo("  " + views.outcome_line(outcome))
+            click.echo("  " + text.outcome_line(outcome))
 
     click.echo(f"Replaying a recorded history into {home} (nothing goes to the network)")
     result = run_demo(home, on_round=show_round)
     click.echo(f"\n{len(result.edits)} edits found, most significant first:\n")
     for record in result.edits:
-        click.echo(views.change_text(record, color), color=color)
+        click.echo(text.change_text(record, color), color=color)
     for line in _next_steps(home, result.report):
         click.echo(line)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..models import DiffOps, Document, EditEvent
 from .align import EarlierTexts, align
 from .classify import classify
-from .diff import word_diff
-from .models import DiffOps, Document, EditEvent
+from .worddiff import word_diff
 
 # Events whose old/new strings are wording or labels worth showing as a word diff. An added
 # or removed incident carries only its title, which the report shows as it is.

@@ -11,20 +11,19 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC
 
 from markupsafe import Markup
 
 from tracker.models import Dossier, EditRecord
-from tracker.report.describe import (
+from tracker.publish.describe import (
     display_diff,
     event_label,
     flag_tone,
-    parse_time,
+    rank_key,
     reason_for,
 )
-from tracker.report.diffhtml import render_diff_html, render_preview_html
-from tracker.report.safety import safe_href
+from tracker.publish.report.diffhtml import render_diff_html, render_preview_html
+from tracker.publish.report.safety import safe_href
 
 
 @dataclass(frozen=True)
@@ -102,19 +101,9 @@ def unique_slugs(dossiers: Sequence[Dossier]) -> list[str]:
     return slugs
 
 
-def timestamp(value: str | None) -> float:
-    """Seconds since the epoch for sorting; naive times are taken as UTC, others sort last."""
-    moment = parse_time(value)
-    if moment is None:
-        return float("-inf")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
-
-
 def rank(records: Sequence[EditRecord]) -> list[EditRecord]:
     """Most significant first: by score, then the most recently observed."""
-    return sorted(records, key=lambda r: (-r.event.score, -timestamp(r.window_end), -r.id))
+    return sorted(records, key=rank_key)
 
 
 _SILENT = Badge(

@@ -4,7 +4,7 @@ Scraped text is always escaped and never rendered as markup, links are only ever
 pages carry a Content-Security-Policy that forbids scripts and any outside request.
 """
 
-from tracker.report.diffhtml import render_diff_html
-from tracker.report.write import write_report
+from tracker.publish.report.diffhtml import render_diff_html
+from tracker.publish.report.write import write_report
 
 __all__ = ["render_diff_html", "write_report"]

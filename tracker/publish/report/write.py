@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -12,20 +10,21 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from tracker.errors import UsageError
+from tracker.errors import OutputError
+from tracker.files import atomic_write
 from tracker.models import Dossier, EditRecord
-from tracker.report.describe import format_time, parse_time
-from tracker.report.dossiers import DossierLinks, DossierView, dossier_view
-from tracker.report.safety import plain, scraped
-from tracker.report.views import IndexView, index_view, unique_slugs
+from tracker.publish.report.dossiers import DossierLinks, DossierView, dossier_view
+from tracker.publish.report.safety import plain, scraped
+from tracker.publish.report.views import IndexView, index_view, unique_slugs
+from tracker.times import parse, short
 
 
 def when_html(value: str | None) -> Markup:
     """A time for people, inside <time datetime> when the value is ISO 8601."""
-    moment = parse_time(value)
+    moment = parse(value)
     if moment is None:
-        return scraped(format_time(value))
-    return Markup('<time datetime="{}">{}</time>').format(moment.isoformat(), format_time(value))
+        return scraped(short(value))
+    return Markup('<time datetime="{}">{}</time>').format(moment.isoformat(), short(value))
 
 
 def window_html(start: str | None, end: str) -> Markup:
@@ -60,17 +59,7 @@ def environment() -> Environment:
 
 
 def _write_atomic(target: Path, text: str) -> None:
-    """Write `text` to a temporary file beside `target`, then rename it over `target`."""
-    data = text.encode("utf-8", "replace")
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    atomic_write(target, text.encode("utf-8", "replace"))
 
 
 def _dossier_views(dossiers: Sequence[Dossier], single: bool) -> list[DossierView]:
@@ -129,8 +118,10 @@ def write_report(
             _write_atomic(path, html)
             return [path]
         return _write_directory(path, env, index, views, common)
+    except OutputError as error:
+        raise OutputError(f"{error}; choose another output path with -o") from error
     except OSError as error:
-        raise UsageError(
+        raise OutputError(
             f"cannot write the report to {path}: {error.strerror or error}; "
             "choose another output path with -o"
         ) from error

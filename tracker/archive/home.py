@@ -1,0 +1,59 @@
+"""The data directory: where it is, and its single-run lock."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import LockedError, UsageError
+from ..times import now
+
+DEFAULT_HOME = "snapshots"
+DB_NAME = "tracker.db"
+
+
+def resolve_home(option: str | os.PathLike[str] | None) -> Path:
+    """`--home DIR` > `TRACKER_HOME` > `./snapshots`."""
+    chosen = option or os.environ.get("TRACKER_HOME") or DEFAULT_HOME
+    home = Path(chosen).expanduser()
+    if home.exists() and not home.is_dir():
+        raise UsageError(f"data directory {home} is a file, not a directory: pass --home DIR")
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create data directory {home}: {exc.strerror}") from exc
+    return home
+
+
+@contextmanager
+def run_lock(home: Path, command: str) -> Iterator[None]:
+    """Hold the data directory's lock for a whole run; a second run fails at once.
+
+    flock is released by the kernel when the process dies, so a killed run never leaves a
+    stale lock behind.
+    """
+    path = home / "lock"
+    handle = open(path, "a+")  # noqa: SIM115 - held for the whole run
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise LockedError(
+                f"{home} is in use by {holder}; wait for it to finish (runs never overlap)"
+            ) from exc
+        handle.seek(0)
+        handle.truncate()
+        started = now().strftime("%Y-%m-%dT%H:%M:%SZ")
+        handle.write(f"`tracker {command}` (pid {os.getpid()}, started {started})\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()

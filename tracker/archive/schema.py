@@ -1,0 +1,244 @@
+"""The archive's schema, as sqlite-utils migrations applied in order on every open."""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from ..models import edit_entry_id
+
+migrations = Migrations("status-tracker")
+
+
+@migrations()
+def m001_core(db: sqlite_utils.Database) -> None:
+    db.table("sources").create(
+        {
+            "id": int,
+            "name": str,
+            "url": str,
+            "format": str,
+            "options": str,
+            "added_at": str,
+            "removed_at": str,
+        },
+        pk="id",
+        not_null={"name", "url", "format"},
+    )
+    db.table("sources").create_index(["name"], unique=True)
+    db.table("snapshots").create(
+        {
+            "id": int,
+            "source_id": int,
+            "sha256": str,
+            "doc_hash": str,
+            "document": str,
+            "content_type": str,
+            "headers": str,
+            "request": str,
+            "url": str,
+            "final_url": str,
+            "bytes": int,
+            "first_seen": str,
+            "last_seen": str,
+            "origin": str,
+            "reference": str,
+        },
+        pk="id",
+        foreign_keys=[("source_id", "sources", "id")],
+        not_null={"source_id", "sha256", "first_seen", "last_seen", "origin"},
+    )
+    db.table("snapshots").create_index(["source_id", "id"])
+    db.table("fetches").create(
+        {
+            "id": int,
+            "source_id": int,
+            "started_at": str,
+            "finished_at": str,
+            "outcome": str,
+            "error": str,
+            "detail": str,
+            "http_status": int,
+            "url": str,
+            "final_url": str,
+            "bytes": int,
+            "sha256": str,
+            "snapshot_id": int,
+            "origin": str,
+            "reference": str,
+        },
+        pk="id",
+        foreign_keys=[("source_id", "sources", "id"), ("snapshot_id", "snapshots", "id")],
+        not_null={"source_id", "started_at", "outcome"},
+    )
+    db.table("fetches").create_index(["source_id", "id"])
+    db.table("fetches").create_index(["source_id", "origin", "reference"])
+
+
+@migrations()
+def m002_history(db: sqlite_utils.Database) -> None:
+    db.table("incidents").create(
+        {
+            "id": int,
+            "source_id": int,
+            "key": str,
+            "title": str,
+            "status": str,
+            "impact": str,
+            "url": str,
+            "first_seen": str,
+            "last_seen": str,
+        },
+        pk="id",
+        foreign_keys=[("source_id", "sources", "id")],
+    )
+    db.table("incidents").create_index(["source_id", "key"], unique=True)
+    db.table("update_versions").create(
+        {
+            "id": int,
+            "source_id": int,
+            "incident_key": str,
+            "update_key": str,
+            "text": str,
+            "text_hash": str,
+            "posted_at": str,
+            "status": str,
+            "first_seen": str,
+            "last_seen": str,
+            "first_snapshot": int,
+            "last_snapshot": int,
+        },
+        pk="id",
+        foreign_keys=[("source_id", "sources", "id")],
+    )
+    db.table("update_versions").create_index(
+        ["source_id", "incident_key", "update_key", "text_hash"], unique=True
+    )
+    db.table("update_versions").enable_fts(["text"], create_triggers=True, tokenize="porter")
+    db.table("edits").create(
+        {
+            "id": int,
+            "source_id": int,
+            "before_snapshot": int,
+            "after_snapshot": int,
+            "kind": str,
+            "incident_key": str,
+            "incident_title": str,
+            "update_key": str,
+            "field": str,
+            "old": str,
+            "new": str,
+            "diff": str,
+            "silent": int,
+            "backdated": int,
+            "revert": int,
+            "flicker": int,
+            "flags": str,
+            "reasons": str,
+            "score": float,
+            "posted_at": str,
+            "window_start": str,
+            "window_end": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("source_id", "sources", "id"),
+            ("after_snapshot", "snapshots", "id"),
+        ],
+    )
+    db.table("edits").create_index(["source_id", "after_snapshot"])
+    db.table("edits").create_index(["score"])
+
+
+@migrations()
+def m003_views(db: sqlite_utils.Database) -> None:
+    db.create_view(
+        "edits_readable",
+        """
+        select edits.id, sources.name as source, edits.kind, edits.incident_title as incident,
+          edits.update_key as "update", edits.field, edits.silent, edits.flags, edits.score,
+          edits.window_start, edits.window_end, edits.old, edits.new,
+          edits.before_snapshot, edits.after_snapshot
+        from edits join sources on sources.id = edits.source_id
+        order by edits.score desc, edits.window_end desc
+        """,
+    )
+    # Atom ids are built from the versions and the item, not the edit row id: `tracker
+    # rebuild` recomputes edit rows, and a feed reader must not see every entry again.
+    db.create_view(
+        "edits_atom",
+        """
+        select
+          'tag:status-tracker,2026:edit/' || sources.name || '/'
+            || coalesce(edits.before_snapshot, 0) || '-' || edits.after_snapshot || '/'
+            || edits.kind || '/' || edits.incident_key || '/' || coalesce(edits.update_key, '')
+            || '/' || coalesce(edits.field, '') as atom_id,
+          sources.name || ': ' || edits.kind || ' - ' || coalesce(edits.incident_title, '')
+            as atom_title,
+          edits.window_end as atom_updated,
+          'Before: ' || coalesce(edits.old, '') || char(10) || 'After: '
+            || coalesce(edits.new, '') || char(10) || 'Flags: ' || coalesce(edits.flags, '')
+            as atom_content
+        from edits join sources on sources.id = edits.source_id
+        where edits.kind not in ('update_added', 'incident_added')
+        order by edits.window_end desc
+        """,
+    )
+
+
+@migrations()
+def m004_settings(db: sqlite_utils.Database) -> None:
+    db.table("settings").create({"key": str, "value": str}, pk="key")
+
+
+# The column names of `edits_readable` follow the one edit JSON shape (`changes --json`).
+READABLE = """
+    select edits.id, edits.entry_id, sources.name as source, edits.kind,
+      edits.incident_key as incident, edits.incident_title, edits.update_key as "update",
+      edits.field, edits.silent, edits.backdated, edits.revert, edits.flicker, edits.flags,
+      edits.reasons, edits.score, edits.posted_at, edits.window_start, edits.window_end,
+      edits.old, edits.new, edits.before_snapshot, edits.after_snapshot
+    from edits join sources on sources.id = edits.source_id
+    order by edits.score desc, edits.window_end desc, edits.id
+"""
+# One id scheme: the Atom feed's entry id, stored with each edit row.
+ATOM = """
+    select
+      edits.entry_id as atom_id,
+      sources.name || ': ' || edits.kind || ' - ' || coalesce(edits.incident_title, '')
+        as atom_title,
+      edits.window_end as atom_updated,
+      'Before: ' || coalesce(edits.old, '') || char(10) || 'After: '
+        || coalesce(edits.new, '') || char(10) || 'Flags: ' || coalesce(edits.flags, '')
+        as atom_content
+    from edits join sources on sources.id = edits.source_id
+    where edits.kind not in ('update_added', 'incident_added')
+    order by edits.window_end desc
+"""
+
+
+@migrations()
+def m005_edit_entry_ids(db: sqlite_utils.Database) -> None:
+    db.table("edits").add_column("entry_id", str)
+    rows = db.query(
+        """
+        select edits.id, sources.name as source, edits.kind, edits.incident_key,
+          edits.update_key, edits.field, b.sha256 as before_sha256, a.sha256 as after_sha256
+        from edits join sources on sources.id = edits.source_id
+          join snapshots a on a.id = edits.after_snapshot
+          left join snapshots b on b.id = edits.before_snapshot
+        """
+    )
+    for row in list(rows):
+        entry = edit_entry_id(
+            row["source"],
+            row["kind"],
+            row["incident_key"],
+            row["update_key"],
+            row["field"],
+            row["before_sha256"],
+            row["after_sha256"],
+        )
+        db.execute("update edits set entry_id = ? where id = ?", [entry, row["id"]])
+    db.create_view("edits_readable", READABLE, replace=True)
+    db.create_view("edits_atom", ATOM, replace=True)

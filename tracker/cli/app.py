@@ -1,0 +1,117 @@
+"""The `tracker` group, the one place errors become messages and exit codes, and the
+option helpers the commands share."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import AbstractContextManager as ContextManager
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import __version__, maintenance
+from ..archive import Archive, open_archive
+from ..edits.classify import FLAGS
+from ..errors import TrackerError
+from ..publish.records import Filters
+from ..times import user_time
+from .text import rebuild_line
+
+
+class TrackerGroup(click.Group):
+    """Turns every TrackerError into `tracker: <message>` on stderr and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TrackerError as exc:
+            click.echo(f"tracker: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except sqlite3.OperationalError as exc:
+            # Busy for longer than the busy timeout, a full disk, a read-only directory.
+            click.echo(f"tracker: the archive database could not be used: {exc}", err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            click.echo("tracker: interrupted; everything stored so far is kept", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="TRACKER_HOME",
+    help="Data directory (default: ./snapshots; or set TRACKER_HOME).",
+)
+@click.version_option(__version__, prog_name="status-tracker")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None) -> None:
+    """Keep every version of vendor status pages and flag silent edits.
+
+    \b
+    Start with:
+      tracker add github          # from the built-in catalog (`tracker catalog`)
+      tracker fetch               # fetch every source, store new versions
+      tracker changes             # what was rewritten, most significant first
+    """
+    ctx.obj = {"home": home}
+
+
+def archive_for(ctx: click.Context, lock: str | None = None) -> ContextManager[Archive]:
+    """The data directory's archive; with `lock`, holding the single-run lock too."""
+    return open_archive(ctx.obj["home"], lock)
+
+
+@contextmanager
+def archive_for_run(ctx: click.Context, lock: str) -> Iterator[Archive]:
+    """The archive, locked, with stored versions read as new ones will be (`ensure_current`).
+
+    An upgrade whose extractors read stored bytes differently rebuilds the archive first, and
+    says so on stderr: the rebuild is never silent.
+    """
+    with open_archive(ctx.obj["home"], lock) as archive:
+        reports = maintenance.ensure_current(archive)
+        if reports:
+            click.echo("tracker: the extractors changed; re-read every stored version:", err=True)
+            for report in reports:
+                click.echo("  " + rebuild_line(report), err=True)
+        yield archive
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def filter_options(command: Any) -> Any:
+    """The filters shared by changes, report, feed and export."""
+    options = [
+        click.option("--source", "sources", multiple=True, help="Only this source (repeatable)."),
+        click.option("--since", help="Only edits first seen at or after this time (ISO 8601)."),
+        click.option(
+            "--flag",
+            "flags",
+            multiple=True,
+            type=click.Choice(FLAGS),
+            help="Only edits with this flag (repeatable).",
+        ),
+        click.option("--silent", is_flag=True, help="Only silent edits."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def make_filters(  # type: ignore[no-untyped-def]
+    sources, since, flags, silent, all_kinds=False
+) -> Filters:
+    return Filters(
+        sources=tuple(sources),
+        since=user_time(since) if since else None,
+        flags=tuple(flags),
+        silent=silent,
+        all_kinds=all_kinds,
+    )

@@ -1,0 +1,172 @@
+"""`tracker fetch` and `tracker run`: the nightly job and its politeness knobs."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from .. import ingest, publish, sources
+from ..archive import Archive
+from ..fetch import Policy
+from ..publish import pages
+from . import text
+from .app import archive_for, archive_for_run, cli, echo_json
+
+
+def _parse_size(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
+    units = {"": 1, "B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
+    text = value.strip().upper()
+    number = text.rstrip("KMGB")
+    unit = text[len(number) :]
+    if not number.isdigit() or unit not in units:
+        raise click.BadParameter(f"{value!r} is not a size like 20MB or 500KB")
+    return int(number) * units[unit]
+
+
+def policy_options(command: Any) -> Any:
+    """Politeness and patience knobs shared by `fetch` and `run`."""
+    defaults = Policy()
+    options = [
+        click.option(
+            "--workers",
+            default=defaults.workers,
+            show_default=True,
+            type=click.IntRange(1, 64),
+            help="Sources fetched at once.",
+        ),
+        click.option(
+            "--timeout",
+            default=defaults.read_timeout,
+            show_default=True,
+            type=click.FloatRange(0.1),
+            help="Seconds to wait for the server to answer.",
+        ),
+        click.option(
+            "--deadline",
+            default=defaults.deadline,
+            show_default=True,
+            type=click.FloatRange(0.1),
+            help="Wall-clock seconds for one attempt at a page, headers and body.",
+        ),
+        click.option(
+            "--retries",
+            default=defaults.retries,
+            show_default=True,
+            type=click.IntRange(0, 10),
+            help="Retries on connection errors, 429 and 5xx.",
+        ),
+        click.option(
+            "--max-size",
+            default="20MB",
+            show_default=True,
+            callback=_parse_size,
+            help="Largest body accepted, on the wire and decompressed.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _policy(options: dict[str, Any]) -> Policy:
+    return Policy(
+        workers=options["workers"],
+        connect_timeout=min(10.0, options["timeout"]),
+        read_timeout=options["timeout"],
+        deadline=options["deadline"],
+        retries=options["retries"],
+        max_bytes=options["max_size"],
+    )
+
+
+def _run_fetch(
+    archive: Archive, names: tuple[str, ...], policy: Policy, quiet: bool, as_json: bool
+) -> int:
+    progress = text.Progress(enabled=sys.stderr.isatty() and not quiet and not as_json)
+    outcomes = ingest.fetch_sources(archive, names, policy, on_outcome=progress.update)
+    progress.done()
+    if not outcomes and not as_json:
+        click.echo("no sources to fetch: `tracker add NAME|URL` adds one", err=True)
+    failed = [o for o in outcomes if o.outcome == "failed"]
+    if as_json:
+        echo_json([o.__dict__ for o in outcomes])
+    else:
+        for outcome in outcomes:
+            if quiet and outcome.outcome != "failed":
+                continue
+            click.echo(text.outcome_line(outcome), err=outcome.outcome == "failed" and quiet)
+    return 1 if failed else 0
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@policy_options
+@click.option("-q", "--quiet", is_flag=True, help="Print only failures (for cron).")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
+@click.pass_context
+def fetch(
+    ctx: click.Context, names: tuple[str, ...], quiet: bool, as_json: bool, **options: Any
+) -> None:
+    """Fetch sources (all by default) and store every new version.
+
+    Exit status: 0 all fetched, 1 some source failed, 2 usage, 75 another run holds the lock.
+
+    \b
+    Examples:
+      tracker fetch
+      tracker fetch github apple --json
+    """
+    with archive_for_run(ctx, "fetch") as archive:
+        for name in names:
+            archive.get_source(name)
+        code = _run_fetch(archive, names, _policy(options), quiet, as_json)
+    ctx.exit(code)
+
+
+@cli.command()
+@policy_options
+@click.option("-q", "--quiet", is_flag=True, help="Print only failures (for cron).")
+@click.pass_context
+def run(ctx: click.Context, quiet: bool, **options: Any) -> None:
+    """The nightly job: fetch everything (adding the catalog to an empty archive).
+
+    Quiet with -q unless something failed; exit 1 when a source failed. Safe to overlap
+    (a second run exits 75) and to kill (a rerun completes).
+
+    \b
+    Example (crontab):
+      17 3 * * *  cd /srv/status && tracker run -q
+    """
+    with archive_for_run(ctx, "run") as archive:
+        if not archive.ever_had_sources():
+            added = sources.add_catalog(archive)
+            click.echo(f"the archive had no sources: added the {added} catalog sources", err=True)
+        code = _run_fetch(archive, (), _policy(options), quiet, False)
+        written = publish.refresh(archive)
+        if not quiet:
+            for path in written:
+                click.echo(f"wrote {path}")
+    ctx.exit(code)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--limit", type=click.IntRange(1), help="Show at most this many fetches.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def log(ctx: click.Context, name: str, limit: int | None, as_json: bool) -> None:
+    """The fetches of a source, newest first: outcome, HTTP status, body hash, version.
+
+    \b
+    Example:
+      tracker log github --json
+    """
+    with archive_for(ctx) as archive:
+        rows = pages.log_rows(archive, name, limit)
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        click.echo(text.log_line(row))

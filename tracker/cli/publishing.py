@@ -1,0 +1,107 @@
+"""`tracker report`, `feed`, `export`: publishing what the archive found."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import publish
+from .app import archive_for, cli, filter_options, make_filters
+
+
+@cli.command()
+@filter_options
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Directory, or a .html file.")
+@click.pass_context
+def report(
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    since: str | None,
+    flags: tuple[str, ...],
+    silent: bool,
+    output: Path | None,
+) -> None:
+    """Write a static HTML report: ranked edits and a dossier per incident.
+
+    PATH ending in .html gives one self-contained file; otherwise a directory with index.html.
+    The report runs no scripts and loads nothing from the network.
+
+    \b
+    Examples:
+      tracker report -o out/
+      tracker report --silent -o silent-edits.html
+    """
+    with archive_for(ctx) as archive:
+        target = output or archive.home / "report"
+        publish.write_report(archive, target, make_filters(sources, since, flags, silent))
+    shown = target if str(target).endswith(".html") else target / "index.html"
+    click.echo(f"wrote {shown}")
+
+
+@cli.command()
+@filter_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File.")
+@click.pass_context
+def feed(
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    since: str | None,
+    flags: tuple[str, ...],
+    silent: bool,
+    output: Path | None,
+) -> None:
+    """An Atom feed of edits, newest first (stdout unless -o).
+
+    \b
+    Example:
+      tracker feed --silent -o edits.xml
+    """
+    with archive_for(ctx) as archive:
+        data = publish.feed_bytes(archive, make_filters(sources, since, flags, silent))
+    if output:
+        publish.atomic_write(output, data)
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(data.decode("utf-8"), nl=False)
+
+
+@cli.command(name="export")
+@filter_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True
+)
+@click.option(
+    "--what",
+    type=click.Choice(["edits", "versions", "fetches"]),
+    default="edits",
+    show_default=True,
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File.")
+@click.pass_context
+def export_command(
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    since: str | None,
+    flags: tuple[str, ...],
+    silent: bool,
+    fmt: str,
+    what: str,
+    output: Path | None,
+) -> None:
+    """Export edits (or versions, fetches) as JSON or CSV (stdout unless -o).
+
+    \b
+    Examples:
+      tracker export --format csv -o edits.csv
+      tracker export --what fetches --source github
+    """
+    with archive_for(ctx) as archive:
+        text = publish.export_text(
+            archive, fmt, what, make_filters(sources, since, flags, silent, True)
+        )
+    if output:
+        publish.atomic_write(output, text.encode("utf-8"))
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)

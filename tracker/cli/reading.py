@@ -1,0 +1,126 @@
+"""`tracker log`, `show`, `changes`, `diff`, `search`: reading the archive."""
+
+from __future__ import annotations
+
+import click
+
+from ..publish import pages
+from ..publish import records as read
+from . import text
+from .app import archive_for, cli, echo_json, filter_options, make_filters
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--at", "at", help="Show the page as it was at this time (ISO 8601, UTC).")
+@click.option("--version", "version", type=int, help="Show this version (ids from `tracker log`).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def show(ctx: click.Context, name: str, at: str | None, version: int | None, as_json: bool) -> None:
+    """What a page said: its incidents and their updates (latest version by default).
+
+    \b
+    Examples:
+      tracker show apple
+      tracker show github --at 2026-11-20T14:05 --json
+    """
+    with archive_for(ctx) as archive:
+        page = pages.page_view(archive, name, at=at, version=version)
+    if as_json:
+        echo_json(page)
+    else:
+        click.echo(text.page_text(page))
+
+
+@cli.command()
+@filter_options
+@click.option("--all", "all_kinds", is_flag=True, help="Also list new updates and incidents.")
+@click.option("--limit", type=click.IntRange(1), help="Show at most this many.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--no-color", is_flag=True, help="Plain text with [-deleted-]{+inserted+} marks.")
+@click.pass_context
+def changes(
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    since: str | None,
+    flags: tuple[str, ...],
+    silent: bool,
+    all_kinds: bool,
+    limit: int | None,
+    as_json: bool,
+    no_color: bool,
+) -> None:
+    """Edits to published updates and incidents, most significant first.
+
+    New updates and incidents are normal news and hidden unless --all.
+
+    \b
+    Examples:
+      tracker changes --silent
+      tracker changes --source apple --flag quantity_vagued --json
+    """
+    with archive_for(ctx) as archive:
+        records = read.change_records(
+            archive, make_filters(sources, since, flags, silent, all_kinds)
+        )
+    records = records[:limit] if limit else records
+    if as_json:
+        echo_json([read.edit_json(r) for r in records])
+        return
+    if not records:
+        click.echo(
+            "no edits found; `tracker fetch` gathers versions, `tracker changes --all` "
+            "also lists new updates"
+        )
+        return
+    color = text.use_color(no_color)
+    for record in records:
+        click.echo(text.change_text(record, color), color=color)
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("a", type=int, required=False)
+@click.argument("b", type=int, required=False)
+@click.option("--no-color", is_flag=True, help="Plain text with [-deleted-]{+inserted+} marks.")
+@click.pass_context
+def diff(ctx: click.Context, name: str, a: int | None, b: int | None, no_color: bool) -> None:
+    """Word diff of two versions of a page, update by update (default: the last two).
+
+    A and B are version ids from `tracker log NAME`.
+
+    \b
+    Examples:
+      tracker diff apple
+      tracker diff github 12 15 --no-color | less
+    """
+    with archive_for(ctx) as archive:
+        comparison = pages.compare_versions(archive, name, a, b)
+    color = text.use_color(no_color)
+    click.echo(text.comparison_text(comparison, color), color=color)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--source", "sources", multiple=True, help="Only this source (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def search(ctx: click.Context, query: str, sources: tuple[str, ...], as_json: bool) -> None:
+    """Full-text search over every wording every update has ever had.
+
+    QUERY uses SQLite FTS5 syntax: words, "exact phrases", OR, NOT, prefix*.
+
+    \b
+    Examples:
+      tracker search percent
+      tracker search '"some users"' --source apple --json
+    """
+    with archive_for(ctx) as archive:
+        rows = pages.search_rows(archive, query, sources)
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo(f"nothing matches {query!r}")
+    for row in rows:
+        click.echo(text.search_text(row))

@@ -1,0 +1,116 @@
+"""`tracker add`, `sources`, `remove`, `catalog`: what is tracked."""
+
+from __future__ import annotations
+
+import click
+
+from .. import catalog
+from .. import sources as tracking
+from ..extract import FORMATS
+from ..publish import pages
+from ..times import now_iso
+from .app import archive_for, cli, echo_json
+
+
+@cli.command()
+@click.argument("target")
+@click.option("--name", help="Name for the source (default: catalog name or the URL's host).")
+@click.option(
+    "--format", "fmt", help=f"Format: auto (default for URLs), {', '.join(sorted(FORMATS))}."
+)
+@click.option("--select", help="CSS selector of the part of an HTML page to keep.")
+@click.option(
+    "--ignore", multiple=True, help="CSS selector to drop from an HTML page (repeatable)."
+)
+@click.option("--no-probe", is_flag=True, help="Do not fetch the URL now to pick its format.")
+@click.pass_context
+def add(
+    ctx: click.Context,
+    target: str,
+    name: str | None,
+    fmt: str | None,
+    select: str | None,
+    ignore: tuple[str, ...],
+    no_probe: bool,
+) -> None:
+    """Track a page: a catalog name or any http(s) URL.
+
+    \b
+    Examples:
+      tracker add apple
+      tracker add https://www.githubstatus.com/api/v2/incidents.json --name github
+      tracker add https://example.com/status --format html --select main --ignore .uptime
+    """
+    source = tracking.new_source(target, name=name, fmt=fmt, select=select, ignore=ignore)
+    with archive_for(ctx) as archive:
+        source = archive.add_source(source)
+        chosen = source.format
+        if chosen == "auto" and not no_probe:
+            probe = tracking.probe_format(source)
+            if probe.format:
+                archive.set_format(source.name, probe.format)
+                chosen = f"{probe.format} (detected)"
+            else:
+                chosen = f"auto: {probe.problem}; decided at the first fetch, or pass --format"
+    click.echo(f"added {source.name}: {source.url} [{chosen}]")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def sources(ctx: click.Context, as_json: bool) -> None:
+    """List tracked sources with their latest version.
+
+    \b
+    Example:
+      tracker sources --json
+    """
+    with archive_for(ctx) as archive:
+        rows = pages.source_rows(archive)
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("no sources yet: `tracker add NAME|URL`, or `tracker run` adds the catalog")
+        return
+    for row in rows:
+        last = row["last_fetch"] or "never fetched"
+        click.echo(
+            f"{row['name']:<20} {row['format']:<11} {row['versions']:>4} versions  "
+            f"{last:<24} {row['url']}"
+        )
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--purge", is_flag=True, help="Also delete its fetches, versions and edits.")
+@click.pass_context
+def remove(ctx: click.Context, name: str, purge: bool) -> None:
+    """Stop tracking a source. Its history is kept unless --purge.
+
+    \b
+    Example:
+      tracker remove github
+    """
+    with archive_for(ctx, lock="remove") as archive:
+        archive.remove_source(name, purge=purge, when=now_iso())
+    kept = "history deleted" if purge else "history kept; `tracker add` resumes it"
+    click.echo(f"removed {name} ({kept})")
+
+
+@cli.command(name="catalog")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def catalog_command(as_json: bool) -> None:
+    """List the built-in catalog of well-known vendor status pages.
+
+    \b
+    Example:
+      tracker catalog
+      tracker add cloudflare
+    """
+    entries = catalog.entries()
+    if as_json:
+        echo_json([entry.__dict__ for entry in entries])
+        return
+    for entry in entries:
+        click.echo(f"{entry.name:<18} {entry.format:<11} {entry.title:<34} {entry.url}")

@@ -1,0 +1,244 @@
+"""Composes the stages for one observation: fetch → store → extract → detect.
+
+The live fetch, the git and Wayback imports and the demo all go through `ingest`, so every
+version, whatever its origin, is judged, stored and compared the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import Any
+
+from .archive import Archive
+from .archive.blobs import sha256
+from .edits import detect
+from .errors import ExtractionError
+from .extract import detect_format, extract
+from .fetch import UNPARSEABLE, Job, Policy, fetch_all
+from .models import Document, FetchResult, Outcome, Source
+from .times import seconds_between
+
+# A version that is replaced by its predecessor's exact document within this many seconds was a
+# stale cache or a load balancer flip, not an edit: kept as evidence, ranked as noise.
+FLICKER_SECONDS = 30 * 60
+
+
+def is_changed(previous: dict | None, document: Document) -> bool:
+    """The one place that decides whether an observation is a new version."""
+    return previous is None or previous["doc_hash"] != document.hash()
+
+
+def ingest(
+    archive: Archive,
+    source: Source,
+    result: FetchResult,
+    *,
+    origin: str = "live",
+    reference: str | None = None,
+    observed_at: str | None = None,
+) -> Outcome:
+    """Judge one fetched body and store what it proves. Nothing stored is ever altered."""
+    seen = observed_at or result.finished_at
+    row = fetch_row(archive, source, result, origin, reference, observed_at)
+    if result.error:
+        return failed(archive, source, row, result.error, result.detail)
+    previous = latest(archive, source.name)
+    if result.not_modified:
+        with archive.transaction():
+            if previous:
+                archive.touch_snapshot(previous["id"], seen)
+                archive.extend_history(source.name, previous["id"], seen)
+            row |= {"outcome": "not_modified", "snapshot_id": previous and previous["id"]}
+            archive.record_fetch(row)
+        return _outcome(source, row)
+    body = result.body or b""
+    try:
+        fmt = _resolve_format(archive, source, body, result)
+        document = extract(fmt, body, result.content_type, source.options, result.final_url)
+    except ExtractionError as exc:
+        return failed(archive, source, row, UNPARSEABLE, str(exc))
+    if fmt != source.format:
+        archive.set_format(source.name, fmt)  # `auto` is decided by the first readable body
+    digest = sha256(body)
+    row["sha256"] = digest
+    if not is_changed(previous, document):
+        assert previous is not None
+        with archive.transaction():
+            archive.touch_snapshot(previous["id"], seen)
+            archive.extend_history(source.name, previous["id"], seen)
+            row |= {"outcome": "unchanged", "snapshot_id": previous["id"]}
+            archive.record_fetch(row)
+        return _outcome(source, row)
+    archive.blobs.put(body)  # the blob first: a row never points at a missing body
+    with archive.transaction():
+        snapshot_id = archive.insert_snapshot(
+            {
+                "source_id": row["source_id"],
+                "sha256": digest,
+                "content_type": result.content_type,
+                "headers": _json(result.headers),
+                "request": _json(result.request),
+                "url": result.url,
+                "final_url": result.final_url or result.url,
+                "bytes": len(body),
+                "first_seen": seen,
+                "last_seen": seen,
+                "origin": origin,
+                "reference": reference,
+            }
+        )
+        archive.set_document(snapshot_id, document)
+        count = compare(archive, source.name, previous, snapshot_id, seen, document)
+        row |= {"outcome": "new", "snapshot_id": snapshot_id}
+        archive.record_fetch(row)
+    return _outcome(source, row, edits=count)
+
+
+def compare(
+    archive: Archive,
+    source: str,
+    previous: dict | None,
+    snapshot_id: int,
+    seen: str,
+    document: Document,
+) -> int:
+    """Edit events between the previous version and this one; then note this one's wording."""
+    count = 0
+    old = archive.document(previous) if previous else None
+    if previous is not None and old is not None:
+        events = detect(
+            old,
+            document,
+            previous_seen_at=previous["last_seen"],
+            earlier_texts=archive.earlier_texts(source),
+        )
+        count = archive.store_edits(source, previous, snapshot_id, seen, events)
+        older = archive.snapshot_before(source, previous["id"])
+        if (
+            older
+            and older["doc_hash"] == document.hash()
+            and (seconds_between(previous["first_seen"], seen) <= FLICKER_SECONDS)
+        ):
+            # A → B → A within minutes: B's arrival and its disappearance are both noise.
+            archive.mark_flicker([previous["id"], snapshot_id])
+    archive.record_history(source, snapshot_id, seen, document)
+    return count
+
+
+def fetch_row(
+    archive: Archive,
+    source: Source,
+    result: FetchResult,
+    origin: str = "live",
+    reference: str | None = None,
+    observed_at: str | None = None,
+) -> dict[str, Any]:
+    """The fetches row every observation gets, whatever its outcome."""
+    return {
+        "source_id": archive.source_id(source.name),
+        "started_at": observed_at or result.started_at,
+        "finished_at": observed_at or result.finished_at,
+        "http_status": result.status,
+        "url": result.url,
+        "final_url": result.final_url,
+        "bytes": len(result.body) if result.body is not None else None,
+        "origin": origin,
+        "reference": reference,
+    }
+
+
+def _elapsed(result: FetchResult) -> float:
+    """Seconds the fetch itself took (time spent queued behind other sources excluded)."""
+    return seconds_between(result.started_at, result.finished_at)
+
+
+def _resolve_format(archive: Archive, source: Source, body: bytes, result: FetchResult) -> str:
+    """The source's format; for `auto`, the stored choice, else what this body looks like."""
+    fmt = source.format
+    if fmt == "auto":
+        # The Source value may predate an earlier ingest of this run that already decided.
+        fmt = archive.get_source_any(source.name)["format"]
+    if fmt != "auto":
+        return fmt
+    return detect_format(body, result.content_type, result.final_url or result.url)
+
+
+def failed(archive: Archive, source: Source, row: dict, kind: str, detail: str | None) -> Outcome:
+    row |= {"outcome": "failed", "error": kind, "detail": detail, "sha256": None}
+    with archive.transaction():
+        archive.record_fetch(row)
+    return _outcome(source, row)
+
+
+def _outcome(source: Source, row: dict, edits: int = 0) -> Outcome:
+    return Outcome(
+        source=source.name,
+        outcome=row["outcome"],
+        error=row.get("error"),
+        detail=row.get("detail"),
+        http_status=row.get("http_status"),
+        snapshot_id=row.get("snapshot_id"),
+        sha256=row.get("sha256"),
+        bytes=row.get("bytes"),
+        edits=edits,
+    )
+
+
+def latest(archive: Archive, source: str) -> dict | None:
+    rows = archive.latest_snapshots(source, 1)
+    return rows[0] if rows else None
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+# -- runs ------------------------------------------------------------------------------------
+
+
+def fetch_sources(
+    archive: Archive,
+    names: Iterable[str] = (),
+    policy: Policy | None = None,
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> list[Outcome]:
+    """Fetch the named sources (all when none are named) and ingest each result."""
+    policy = policy or Policy()
+    wanted = list(names)
+    sources = [archive.get_source(n) for n in wanted] if wanted else archive.sources()
+    by_name = {s.name: s for s in sources}
+    jobs = [_job(archive, source) for source in sources]
+    outcomes: list[Outcome] = []
+
+    def store(job: Job, result: FetchResult) -> None:
+        source = by_name[job.key]
+        try:
+            outcome = ingest(archive, source, result)
+        except Exception as exc:  # noqa: BLE001 - one page must never stop the nightly run
+            detail = f"internal error while storing this page ({exc!r}); please report it"
+            row = fetch_row(archive, source, result)
+            outcome = failed(archive, source, row, UNPARSEABLE, detail)
+        outcome = _with_elapsed(outcome, _elapsed(result))
+        outcomes.append(outcome)
+        if on_outcome:
+            on_outcome(outcome)
+
+    fetch_all(jobs, policy, store)
+    order = {s.name: i for i, s in enumerate(sources)}
+    return sorted(outcomes, key=lambda o: order[o.source])
+
+
+def _with_elapsed(outcome: Outcome, elapsed: float) -> Outcome:
+    return replace(outcome, elapsed=elapsed)
+
+
+def _job(archive: Archive, source: Source) -> Job:
+    previous = latest(archive, source.name)
+    etag = last_modified = None
+    if previous and previous.get("headers"):
+        headers = {k.lower(): v for k, v in json.loads(previous["headers"]).items()}
+        etag = headers.get("etag")
+        last_modified = headers.get("last-modified")
+    return Job(key=source.name, url=source.url, etag=etag, last_modified=last_modified)

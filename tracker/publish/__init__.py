@@ -1,0 +1,75 @@
+"""Publishing: the HTML report, the Atom feed and the JSON/CSV exports of the archive.
+
+Every file goes through `files.atomic_write`; renderers take plain records from `records`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..archive import Archive
+from ..errors import UsageError
+from ..files import atomic_write
+from ..times import now_iso
+from . import export as exporter
+from .feed import build_atom
+from .records import EVERY_EDIT, Filters, change_records, dossiers
+from .report import write_report as render_report
+
+
+def write_report(archive: Archive, path: Path, filters: Filters = EVERY_EDIT) -> list[Path]:
+    records = change_records(archive, filters)
+    return render_report(
+        path,
+        records,
+        dossiers(archive, records),
+        generated_at=now_iso(),
+        title="status-tracker: what status pages rewrote",
+    )
+
+
+def feed_bytes(archive: Archive, filters: Filters = EVERY_EDIT) -> bytes:
+    records = sorted(change_records(archive, filters), key=lambda r: r.window_end, reverse=True)
+    return build_atom(
+        records,
+        feed_id="tag:status-tracker,2026:edits",
+        title="status-tracker: edits to vendor status pages",
+        updated=records[0].window_end if records else now_iso(),
+    )
+
+
+def export_text(archive: Archive, fmt: str, what: str, filters: Filters = EVERY_EDIT) -> str:
+    if what == "edits":
+        rows = exporter.edit_rows(change_records(archive, filters))
+    elif what in ("versions", "fetches"):
+        rows = _table_rows(archive, what, filters.sources)
+    else:
+        raise UsageError(f"cannot export {what!r}: choose edits, versions or fetches")
+    if fmt == "json":
+        return exporter.export_json(rows)
+    if fmt == "csv":
+        return exporter.export_csv(rows)
+    raise UsageError(f"unknown export format {fmt!r}: choose json or csv")
+
+
+def _table_rows(archive: Archive, what: str, sources: Iterable[str]) -> list[dict[str, Any]]:
+    names = list(sources) or [s.name for s in archive.sources()]
+    rows: list[dict[str, Any]] = []
+    for name in names:
+        if what == "fetches":
+            for row in archive.fetches(name):
+                rows.append({"source": name, **row})
+        else:
+            for row in archive.snapshots(name):
+                rows.append({"source": name, **{k: v for k, v in row.items() if k != "document"}})
+    return rows
+
+
+def refresh(archive: Archive) -> list[Path]:
+    """What the nightly job keeps up to date in the data directory: the report and the feed."""
+    written = write_report(archive, archive.home / "report")
+    feed = archive.home / "feed.xml"
+    atomic_write(feed, feed_bytes(archive))
+    return [archive.home / "report" / "index.html", feed] if written else [feed]
