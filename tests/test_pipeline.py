@@ -144,6 +144,19 @@ def test_stale_cache_flip_is_kept_but_marked(tracker, httpserver):
     assert any(c["revert"] for c in changes)
 
 
+def test_diff_marks_a_revert_as_changes_does(tracker, httpserver):
+    seed_case(tracker, httpserver)
+    path = "/support/systemstatus/data/system_status_en_US.js"
+    serve(httpserver, path, apple_payload("30 percent of users were affected"))
+    tracker("fetch")
+    assert [c["revert"] for c in tracker.json("changes", "--json") if c["after_snapshot"] == 3] == [
+        True
+    ]
+    out = tracker("diff", "apple", "--no-color").output
+    assert "REVERT" in out and "{+30 percent of+}" in out
+    assert "REVERT" not in tracker("diff", "apple", "1", "2", "--no-color").output
+
+
 def test_rebuild_recomputes_the_same_history(tracker, httpserver):
     seed_case(tracker, httpserver)
     before = tracker.json("changes", "--json")

@@ -190,6 +190,11 @@ class Archive:
             raise UsageError(f"no snapshot {snapshot_id}; `tracker log NAME` lists them")
         return rows[0]
 
+    def version_count(self, source: str) -> int:
+        return int(
+            self.db.table("snapshots").count_where("source_id = ?", [self.source_id(source)])
+        )
+
     def snapshots(self, source: str) -> list[dict[str, Any]]:
         return list(
             self.db.query(
@@ -321,12 +326,17 @@ class Archive:
             [seen_at, source_id, snapshot_id],
         )
 
-    def earlier_texts(self, source: str) -> dict[tuple[str, str], set[str]]:
+    def earlier_texts(
+        self, source: str, up_to: int | None = None
+    ) -> dict[tuple[str, str], set[str]]:
+        """Every wording each update has had; with `up_to`, those first seen by that version."""
         texts: dict[tuple[str, str], set[str]] = {}
-        rows = self.db.query(
-            "select incident_key, update_key, text from update_versions where source_id = ?",
-            [self.source_id(source)],
-        )
+        sql = "select incident_key, update_key, text from update_versions where source_id = ?"
+        params: list[Any] = [self.source_id(source)]
+        if up_to is not None:
+            sql += " and first_snapshot <= ?"
+            params.append(up_to)
+        rows = self.db.query(sql, params)
         for row in rows:
             texts.setdefault((row["incident_key"], row["update_key"]), set()).add(row["text"])
         return texts

@@ -148,11 +148,11 @@ def _trim_equal(text: str, context: int, *, first: bool, final: bool) -> str:
     return " ".join(words[:context]) + " … " + " ".join(words[-context:])
 
 
-def change_text(record: EditRecord, color: bool) -> str:
-    e = record.event
-    marks = [
-        m
-        for m, on in (
+def _marks(e: EditEvent) -> list[str]:
+    """The verdict marks of an edit, the same in `tracker changes` and `tracker diff`."""
+    return [
+        mark
+        for mark, on in (
             ("SILENT", e.silent),
             ("BACKDATED", e.backdated),
             ("REVERT", e.revert),
@@ -160,6 +160,11 @@ def change_text(record: EditRecord, color: bool) -> str:
         )
         if on
     ]
+
+
+def change_text(record: EditRecord, color: bool) -> str:
+    e = record.event
+    marks = _marks(e)
     title = printable(e.incident_title or e.incident_key)
     what = e.kind if not e.field else f"{e.kind} ({e.field})"
     head = f"#{record.id} {printable(record.source)} · {title} · {what}"
@@ -196,7 +201,7 @@ def comparison_text(comparison: dict[str, Any], color: bool) -> str:
         where = f"{title} / update {e.update_key}" if e.update_key else title
         what = e.kind if not e.field else f"{e.kind} ({e.field})"
         flags = f"  [{', '.join(e.flags)}]" if e.flags else ""
-        silent = "  SILENT" if e.silent else ""
+        silent = "".join(f"  {mark}" for mark in _marks(e) if mark != "flicker")
         lines.append("")
         lines.append(f"● {where}: {what}{silent}{flags}")
         if e.diff:

@@ -38,7 +38,6 @@ def log_rows(archive: Archive, name: str, limit: int | None) -> list[dict[str, A
 def source_rows(archive: Archive) -> list[dict[str, Any]]:
     rows = []
     for source in archive.sources():
-        snapshots = archive.snapshots(source.name)
         fetches = archive.fetches(source.name, 1)
         rows.append(
             {
@@ -47,7 +46,7 @@ def source_rows(archive: Archive) -> list[dict[str, Any]]:
                 "format": source.format,
                 "options": source.options,
                 "added_at": source.added_at,
-                "versions": len(snapshots),
+                "versions": archive.version_count(source.name),
                 "last_fetch": fetches[0]["started_at"] if fetches else None,
                 "last_outcome": fetches[0]["outcome"] if fetches else None,
             }
@@ -113,7 +112,10 @@ def compare_versions(archive: Archive, name: str, a: int | None, b: int | None) 
     old, new = archive.document(old_row), archive.document(new_row)
     if old is None or new is None:
         raise UsageError("one of these versions could not be read; run `tracker rebuild`")
-    events = detect(old, new, previous_seen_at=old_row["last_seen"])
+    # The wordings seen up to the old version: a return to one of them is a revert, as in
+    # `tracker changes`.
+    earlier = archive.earlier_texts(name, up_to=old_row["id"])
+    events = detect(old, new, previous_seen_at=old_row["last_seen"], earlier_texts=earlier)
     return {"source": name, "old": old_row, "new": new_row, "events": events}
 
 
