@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from ..models import COVERAGE_WINDOW, Document, Incident, Update
+from . import dom
 from .decode import fail, load_json
-from .dom import holders, tagged
 from .markup import fragment_to_text, node_text, parse_markup
 from .shape import kind, need_dicts, need_key, text, unique, words
 from .times import clock_to_utc, format_utc, is_clock, parse_moment
@@ -57,20 +57,19 @@ def _incident(item: dict[str, Any], listing: str, where: str) -> Incident:
 
 def _updates(description: str, started: datetime | None) -> tuple[Update, ...]:
     root = parse_markup(FORMAT, description)
-    outer = holders(root, frozenset({"div"}))
-    blocks = [div for div in root.find_all(tagged("div")) if id(div) not in outer]
+    outer = dom.holders(root, frozenset({"div"}))
+    blocks = [div for div in dom.find_all(root, "div") if div.mem_id not in outer]
     found: list[tuple[str, str | None, str]] = []  # (displayed, posted, body)
     previous = started
     for block in blocks or [root]:
-        span = block.find(tagged("span"))
+        span = dom.first(block, "span")
         displayed = node_text(span) if span and is_clock(node_text(span)) else ""
-        if span and displayed:
-            span.detach()
+        skip = {span.mem_id} if span and displayed else set()
         moment = None
         if previous is not None and displayed:
             moment = clock_to_utc(displayed, previous, follows=previous is not started)
         previous = moment or previous
-        found.append((displayed, format_utc(moment) if moment else None, node_text(block)))
+        found.append((displayed, format_utc(moment) if moment else None, node_text(block, skip)))
     keys = unique(
         (posted or shown or f"update[{n + 1}]" for n, (shown, posted, _) in enumerate(found)),
         newest_first=False,
