@@ -14,7 +14,7 @@ from ..models import COVERAGE_WINDOW, Document, Incident, Update
 from . import dom
 from .decode import fail, load_json
 from .markup import fragment_to_text, node_text, parse_markup
-from .shape import kind, need_dicts, need_key, text, unique, words
+from .shape import found_in, need_dicts, need_key, text, unique, words
 from .times import clock_to_utc, format_utc, is_clock, parse_moment
 
 FORMAT = "aws"
@@ -25,8 +25,11 @@ _IMPACT = {"0": "operational", "1": "informational", "2": "degraded", "3": "disr
 def extract_aws(body: bytes, content_type: str | None, options: dict, url: str | None) -> Document:
     data = load_json(FORMAT, body, content_type, _EXPECTED)
     if not isinstance(data, dict) or not {"current", "archive"} & data.keys():
-        found = f"an object with {list(data)[:8]}" if isinstance(data, dict) else kind(data)
-        raise fail(FORMAT, f"expected {_EXPECTED}, found {found}; check the source URL")
+        raise fail(
+            FORMAT,
+            "no 'current' or 'archive' list: this is not an AWS data.json payload (found "
+            f"{found_in(data)}); expected {_EXPECTED}; check the source URL",
+        )
     incidents: dict[str, Incident] = {}
     for listing in ("current", "archive"):
         for position, item in enumerate(need_dicts(FORMAT, data.get(listing), f"'{listing}'")):
