@@ -25,11 +25,13 @@ from bs4 import BeautifulSoup, ParserRejectedMarkup
 from selectolax.lexbor import SelectolaxError
 from soupsieve import SelectorSyntaxError
 
-from ..models import COVERAGE_FULL, Document, Incident, Update
+from ..models import COVERAGE_FULL, COVERAGE_WINDOW, Document, Incident, Update
 from ..text import normalize
 from . import dom
 from .decode import fail
 from .dom import Node
+from .furniture import VOLATILE_NAMES, strip_furniture
+from .layout import find_layout, read_incidents
 from .markup import decode_page, node_text, parse_markup
 from .shape import present
 
@@ -62,25 +64,6 @@ _CONTAINERS = frozenset(
     }
 )  # fmt: skip
 _BLOCKISH = frozenset(_HEADINGS) | _LEAVES | _CONTAINERS
-# Class or id fragments of elements that hold per-request values.
-_VOLATILE_NAMES = re.compile(
-    r"csrf|xsrf|nonce|request-?id|last-?updated|updated-?ago|time-?ago|relative-?time|^ago$",
-    re.IGNORECASE,
-)
-_VOLATILE_TEXT = re.compile(
-    "|".join(
-        (
-            r"\blast\s+(?:updated|refreshed|checked|modified)\b[^\n]*?(?:\d|\bago\b|\bnow\b)[^\n]*",
-            r"\b(?:page\s+)?(?:generated|rendered)\s+(?:at|on|in)\b[^\n]*?\d[^\n]*",
-            r"\b(?:request|trace|ray)[\s_-]?id\b\s*[:#=]?\s*[\w-]{6,}",
-            r"\b\d{1,3}(?:[.,]\d+)?\s?%\s*uptime\b",
-            r"\buptime\s*[:=]?\s*\d{1,3}(?:[.,]\d+)?\s?%",
-            r"\b(?:\d+|an?|one)\s+(?:second|minute|min|hour|hr|day|week|month|year)s?\s+ago\b",
-        )
-    ),
-    re.IGNORECASE,
-)
-_WORDY = re.compile(r"\w")
 _IGNORED = "data-status-tracker-ignored"  # marks what the `ignore` option matched
 _NUMBER = "data-status-tracker-number"  # numbers elements for a soupsieve-only selector
 _INVISIBLE = ", ".join((*sorted(_DROPPED), "[hidden]", '[aria-hidden="true"]', f"[{_IGNORED}]"))
@@ -110,6 +93,11 @@ def extract_html(body: bytes, content_type: str | None, options: dict, url: str 
     if select or ignore:
         root = _narrow(root, select, ignore)
     skip = _invisible(root)
+    layout = find_layout(root, skip)
+    incidents = read_incidents(layout, skip) if layout else ()
+    if incidents:
+        # Incidents fall off the bottom of such a page as they age: a window, not the archive.
+        return Document(FORMAT, incidents, COVERAGE_WINDOW, present(title=title))
     sections = _sections(root, skip)
     if not sections:
         raise fail(
@@ -209,7 +197,7 @@ def _invisible(root: Node) -> set[int]:
     skip = {node.mem_id for node in root.css(_INVISIBLE)}
     for node in root.css("[class], [id]"):
         names = (*dom.classes(node), dom.attr(node, "id") or "")
-        if any(_VOLATILE_NAMES.search(name) for name in names if name):
+        if any(VOLATILE_NAMES.search(name) for name in names if name):
             skip.add(node.mem_id)
     return skip
 
@@ -297,7 +285,4 @@ def _flush(name: str, loose: list[str]) -> Iterator[tuple[str, str, str]]:
 
 def _clean(text: str) -> str:
     """Normalised text without its volatile parts; "" when no word is left."""
-    text, removed = _VOLATILE_TEXT.subn(" ", text)
-    if removed:
-        text = normalize(text)
-    return text if _WORDY.search(text) else ""
+    return strip_furniture(text)
