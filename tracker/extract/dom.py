@@ -65,9 +65,16 @@ def first(node: Node, selector: str) -> Node | None:
 
 
 def find_all(node: Node, selector: str) -> list[Node]:
-    """Every element inside `node` (not `node` itself) that `selector` matches, in order."""
-    own = node.mem_id
-    return [match for match in node.css(selector) if match.mem_id != own]
+    """Every element inside `node` (not `node` itself) that `selector` matches, in order,
+    each once (Lexbor lists an element once per selector of a list that it matches)."""
+    seen = {node.mem_id}
+    found = []
+    for match in node.css(selector):
+        ident = match.mem_id
+        if ident not in seen:
+            seen.add(ident)
+            found.append(match)
+    return found
 
 
 def classes(node: Node) -> list[str]:

@@ -43,8 +43,19 @@ _VOLATILE_TEXT = re.compile(
 _WORDY = re.compile(r"\w")
 
 
+# Every pattern above holds one of these words; most text holds none, and looking for words
+# costs far less than running the patterns.
+_HINTS = (
+    "ago", "uptime", "generat", "render", "served", "built", "request", "trace", "ray",
+    "correlation", "token", "now", "refresh", "next", "last", "\nin ",
+)  # fmt: skip
+
+
 def strip_furniture(text: str) -> str:
     """Normalised text without its volatile parts; "" when no word is left."""
+    lowered = text.lower()
+    if not lowered.startswith("in ") and not any(hint in lowered for hint in _HINTS):
+        return text if _WORDY.search(text) else ""
     text, removed = _VOLATILE_TEXT.subn(" ", text)
     if removed:
         text = normalize(text)

@@ -33,7 +33,8 @@ from .shape import unique
 from .times import displayed_to_utc, in_range, to_utc
 
 _TITLE = "h1, h2, h3, h4, h5, h6, [class*=title], [class*=name], summary"
-_TIME = "time, small, [class*=date], [class*=time], [class*=posted]"
+_TIME_CLASS = re.compile(r"date|time|posted", re.IGNORECASE)
+_LABEL_CLASS = re.compile(r"status|label", re.IGNORECASE)
 _UNCLASSED = ("article", "section", "p", "li", "dd", "tr", "details")
 _STATUS_WORDS = (
     "resolved|monitoring|identified|investigating|update|updated|scheduled|in progress|"
@@ -55,9 +56,12 @@ _DATE_ONLY = re.compile(
 )
 _DAY = re.compile(r"([A-Z][a-z]{2})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})")
 _WORDS = re.compile(r"[^\W\d_]{3,}")
-_POSTED = re.compile(r"^\s*(?:posted|updated|published)\b\s*[.:]?\s*", re.IGNORECASE)
+_POSTED = re.compile(
+    r"^[\s\W]*(?:(?:posted|updated|published)\b[\s\W]*)?|[\s\W]+$", re.IGNORECASE
+)
 _SEPARATOR = re.compile(r"^\s*[-\u2013\u2014:|]\s*|\s*[-\u2013\u2014|]\s*$")
 _MIN_INCIDENTS = 2
+_SAMPLE = 12
 
 
 @dataclass(frozen=True)
@@ -91,9 +95,12 @@ def read_incidents(layout: Layout, skip: set[int]) -> tuple[Incident, ...]:
 
 def _groups(root: Node, skip: set[int]) -> list[list[Node]]:
     by_name: dict[str, list[Node]] = {}
+    seen: set[int] = set()
     for node in root.css("[class], article, section, details"):
-        if node.mem_id in skip or node.tag in ("html", "body"):
+        ident = node.mem_id
+        if ident in skip or ident in seen or node.tag in ("html", "body"):
             continue
+        seen.add(ident)  # an element matching two of the selectors is listed twice
         names = dom.classes(node) or ([f"<{node.tag}>"] if node.tag in _UNCLASSED else [])
         for name in names:
             by_name.setdefault(f"{node.tag}.{name}", []).append(node)
@@ -104,14 +111,15 @@ def _is_incident_group(members: list[Node]) -> bool:
     if _nested(members):
         return False
     good = 0
-    for member in members:
+    sample = members[:_SAMPLE]  # the layout repeats: a sample tells as well as every member
+    for member in sample:
         title = _title(member)
         if title is None:
             continue
         rest = member.text()
         if _DATED.search(rest):
             good += 1
-    return good >= _MIN_INCIDENTS and good * 5 >= len(members) * 4
+    return good >= _MIN_INCIDENTS and good * 5 >= len(sample) * 4
 
 
 def _nested(members: list[Node]) -> bool:
@@ -152,12 +160,16 @@ def _update_selector(incidents: list[Node], skip: set[int]) -> str | None:
     """The class (or tag) the updates of these incidents share, if any."""
     counts: Counter[str] = Counter()
     holders: Counter[str] = Counter()
-    for member in incidents:
+    sample = incidents[:_SAMPLE]
+    for member in sample:
         title = _title(member)
         seen: set[str] = set()
+        listed: set[int] = set()
         for node in dom.find_all(member, "[class], p, li, dd, tr, article, section"):
-            if node.mem_id in skip or (title is not None and node.mem_id == title.mem_id):
+            ident = node.mem_id
+            if ident in skip or ident in listed or (title is not None and ident == title.mem_id):
                 continue
+            listed.add(ident)
             words = node.text()
             if not _DATED.search(words) or not _WORDS.search(_DATED.sub(" ", words)):
                 continue
@@ -174,7 +186,7 @@ def _update_selector(incidents: list[Node], skip: set[int]) -> str | None:
     candidates = [
         selector
         for selector, count in counts.items()
-        if holders[selector] * 2 >= len(incidents) and not _nested_updates(incidents, selector)
+        if holders[selector] * 2 >= len(sample) and not _nested_updates(sample, selector)
     ]
     if not candidates:
         return None
@@ -247,16 +259,15 @@ def _inside_title(node: Node, title: Node | None) -> bool:
 
 def _update(block: Node, skip: set[int], reference: datetime | None) -> Update | None:
     local = set(skip)
-    shown_node = _shown(block, local)
+    shown_node, label_node = _parts(block, local)
     displayed, posted = "", None
     if shown_node is not None:
         displayed = _POSTED.sub("", _clean(dom.text(shown_node, local)))
         posted = to_utc(dom.attr(shown_node, "datetime")) if shown_node.tag == "time" else None
         local.add(shown_node.mem_id)
-    label_node = dom.first(block, "strong, b, [class*=status], [class*=label]")
     label = ""
     if label_node is not None and label_node.mem_id not in local:
-        words = _clean(dom.text(label_node, local))
+        words = normalize(label_node.text())
         if _STATUS_ONLY.match(words):
             label = words.rstrip(".:")
             local.add(label_node.mem_id)
@@ -279,12 +290,26 @@ def _update(block: Node, skip: set[int], reference: datetime | None) -> Update |
     )
 
 
-def _shown(block: Node, skip: set[int]) -> Node | None:
-    """The element that shows an update's time."""
-    for node in dom.find_all(block, _TIME):
-        if node.mem_id not in skip and _DATED.search(node.text()):
-            return node
-    return None
+def _parts(block: Node, skip: set[int]) -> tuple[Node | None, Node | None]:
+    """The element showing an update's time, and the one that may hold its status word.
+
+    One walk over the block's elements: a CSS query per update would compile its selector each
+    time, which costs more than the walk.
+    """
+    shown = label = None
+    for node in dom.elements(block):
+        if node.mem_id in skip:
+            continue
+        tag = node.tag
+        marks = node.attributes.get("class") or ""
+        timed = tag in ("time", "small") or _TIME_CLASS.search(marks)
+        if shown is None and timed and _DATED.search(node.text()):
+            shown = node
+        if label is None and (tag in ("strong", "b") or _LABEL_CLASS.search(marks)):
+            label = node
+        if shown is not None and label is not None:
+            break
+    return shown, label
 
 
 def _reference(member: Node) -> datetime | None:
