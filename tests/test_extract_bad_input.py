@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from tracker.extract import FORMATS, detect_format, extract
 from tracker.models import COVERAGE_OPEN, COVERAGE_WINDOW
 
 FORMATS_DIR = Path(__file__).parent / "fixtures" / "formats"
+JSON_TYPE = "application/json; charset=utf-8"
 JSON_FIXTURES = {
     "statuspage": "statuspage-incidents.json",
     "apple": "apple-developer-system-status.json",
@@ -72,10 +74,10 @@ def test_auto_refuses_an_html_page_served_for_json() -> None:
         ),
         ("statuspage", {"incidents": ["abc"]}, r"'incidents'\[0\] to be an object, found a string"),
         ("statuspage", {"incidents": [{"name": "no id"}]}, r"'incidents'\[0\] has no id"),
-        ("apple", {"drpost": False}, "apple: expected Apple system status JSON"),
-        ("gcp", {"incidents": []}, "gcp: expected a Google Cloud incidents.json list"),
-        ("slack", {"status": "ok"}, "slack: expected Slack status API JSON"),
-        ("aws", [], "aws: expected AWS data.json"),
+        ("apple", {"drpost": False}, "apple: no 'services' list: .*found an object with 'drpost'"),
+        ("gcp", {"incidents": []}, "gcp: not a list of incidents: .* Google Cloud incidents.json"),
+        ("slack", {"status": "ok"}, "slack: no 'active_incidents' list .* not a Slack status"),
+        ("aws", [], "aws: no 'current' or 'archive' list: .*found a list"),
     ],
 )
 def test_wrong_structure_names_the_format_and_what_was_found(
@@ -83,6 +85,50 @@ def test_wrong_structure_names_the_format_and_what_was_found(
 ) -> None:
     with pytest.raises(ExtractionError, match=message):
         extract(fmt, json.dumps(payload).encode())
+
+
+# What a URL answers when it is not the status page: a health check, an error object, nothing.
+NOT_A_STATUS_PAGE = [{"status": "ok"}, {"error": "rate limited", "code": 429}, {}]
+MISSING = {
+    "statuspage": "no 'incidents' or 'components' list: this is not a Statuspage payload",
+    "gcp": "not a list of incidents: this is not a Google Cloud incidents.json payload",
+    "slack": "no 'active_incidents' list and not a list of incidents: this is not a Slack",
+    "aws": "no 'current' or 'archive' list: this is not an AWS data.json payload",
+    "apple": "no 'services' list: this is not an Apple system status payload",
+}
+URLS = {
+    "statuspage": "https://www.githubstatus.com/api/v2/summary.json",
+    "gcp": "https://status.cloud.google.com/incidents.json",
+    "slack": "https://status.slack.com/api/v2.0.0/current",
+    "aws": "https://status.aws.amazon.com/data.json",
+    "apple": "https://www.apple.com/support/systemstatus/data/system_status_en_US.js",
+}
+
+
+@pytest.mark.parametrize("fmt", list(MISSING))
+@pytest.mark.parametrize("payload", NOT_A_STATUS_PAGE, ids=["health-check", "error", "empty"])
+def test_an_object_without_the_formats_structure_is_not_a_status_page(
+    fmt: str, payload: dict
+) -> None:
+    body = json.dumps(payload).encode()
+    found = re.escape(f"found {'an empty object' if not payload else 'an object with '}")
+    with pytest.raises(ExtractionError, match=f"^{fmt}: {re.escape(MISSING[fmt])}.*{found}"):
+        extract(fmt, body, JSON_TYPE)
+    # Detected from the URL, the format names the same missing structure.
+    with pytest.raises(ExtractionError, match=f"^{fmt}: {re.escape(MISSING[fmt])}"):
+        extract("auto", body, JSON_TYPE, url=URLS[fmt])
+
+
+@pytest.mark.parametrize("payload", NOT_A_STATUS_PAGE, ids=["health-check", "error", "empty"])
+def test_auto_without_a_url_names_the_structure_it_looked_for(payload: dict) -> None:
+    with pytest.raises(ExtractionError, match="^auto: JSON that no format reads"):
+        extract("auto", json.dumps(payload).encode(), JSON_TYPE)
+
+
+def test_a_statuspage_status_string_is_not_a_summary() -> None:
+    # summary.json's "status" is an object; a bare string is a health check.
+    with pytest.raises(ExtractionError, match="not a Statuspage payload"):
+        extract("statuspage", b'{"page": {"name": "x"}, "status": "ok"}')
 
 
 @pytest.mark.parametrize(

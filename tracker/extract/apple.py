@@ -13,7 +13,7 @@ from typing import Any
 from ..models import COVERAGE_WINDOW, Document, Incident, Update
 from .decode import fail, load_json
 from .markup import fragment_to_text
-from .shape import kind, names, need_dicts, present, text, words
+from .shape import found_in, names, need_dicts, present, text, words
 from .times import to_utc
 
 FORMAT = "apple"
@@ -24,9 +24,12 @@ def extract_apple(
     body: bytes, content_type: str | None, options: dict, url: str | None
 ) -> Document:
     data = load_json(FORMAT, body, content_type, _EXPECTED)
-    if not isinstance(data, dict) or "services" not in data:
-        found = f"an object with {list(data)[:8]}" if isinstance(data, dict) else kind(data)
-        raise fail(FORMAT, f"expected {_EXPECTED}, found {found}; check the source URL")
+    if not isinstance(data, dict) or not isinstance(data.get("services"), list):
+        raise fail(
+            FORMAT,
+            "no 'services' list: this is not an Apple system status payload (found "
+            f"{found_in(data)}); expected {_EXPECTED}; check the source URL",
+        )
     incidents: dict[str, Incident] = {}
     for position, service in enumerate(need_dicts(FORMAT, data["services"], "'services'")):
         name = words(service.get("serviceName"))

@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from ..models import COVERAGE_WINDOW, Document, Incident, Update
+from . import dom
 from .decode import fail, load_json
-from .dom import holders, tagged
 from .markup import fragment_to_text, node_text, parse_markup
-from .shape import kind, need_dicts, need_key, text, unique, words
+from .shape import found_in, need_dicts, need_key, text, unique, words
 from .times import clock_to_utc, format_utc, is_clock, parse_moment
 
 FORMAT = "aws"
@@ -25,8 +25,11 @@ _IMPACT = {"0": "operational", "1": "informational", "2": "degraded", "3": "disr
 def extract_aws(body: bytes, content_type: str | None, options: dict, url: str | None) -> Document:
     data = load_json(FORMAT, body, content_type, _EXPECTED)
     if not isinstance(data, dict) or not {"current", "archive"} & data.keys():
-        found = f"an object with {list(data)[:8]}" if isinstance(data, dict) else kind(data)
-        raise fail(FORMAT, f"expected {_EXPECTED}, found {found}; check the source URL")
+        raise fail(
+            FORMAT,
+            "no 'current' or 'archive' list: this is not an AWS data.json payload (found "
+            f"{found_in(data)}); expected {_EXPECTED}; check the source URL",
+        )
     incidents: dict[str, Incident] = {}
     for listing in ("current", "archive"):
         for position, item in enumerate(need_dicts(FORMAT, data.get(listing), f"'{listing}'")):
@@ -57,20 +60,19 @@ def _incident(item: dict[str, Any], listing: str, where: str) -> Incident:
 
 def _updates(description: str, started: datetime | None) -> tuple[Update, ...]:
     root = parse_markup(FORMAT, description)
-    outer = holders(root, frozenset({"div"}))
-    blocks = [div for div in root.find_all(tagged("div")) if id(div) not in outer]
+    outer = dom.holders(root, frozenset({"div"}))
+    blocks = [div for div in dom.find_all(root, "div") if div.mem_id not in outer]
     found: list[tuple[str, str | None, str]] = []  # (displayed, posted, body)
     previous = started
     for block in blocks or [root]:
-        span = block.find(tagged("span"))
+        span = dom.first(block, "span")
         displayed = node_text(span) if span and is_clock(node_text(span)) else ""
-        if span and displayed:
-            span.detach()
+        skip = {span.mem_id} if span and displayed else set()
         moment = None
         if previous is not None and displayed:
             moment = clock_to_utc(displayed, previous, follows=previous is not started)
         previous = moment or previous
-        found.append((displayed, format_utc(moment) if moment else None, node_text(block)))
+        found.append((displayed, format_utc(moment) if moment else None, node_text(block, skip)))
     keys = unique(
         (posted or shown or f"update[{n + 1}]" for n, (shown, posted, _) in enumerate(found)),
         newest_first=False,

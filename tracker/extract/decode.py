@@ -35,6 +35,7 @@ _MAGIC = (
 )
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"\s*<\?xml[^>]*?encoding\s*=\s*[\"']([\w.:-]+)", re.IGNORECASE)
 _PROLOG = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)", re.DOTALL | re.IGNORECASE)
 _ROOT = re.compile(r"\s*<([A-Za-z][\w:.-]*)")
 _JSONP_HEAD = re.compile(r"\s*[A-Za-z_$][\w$.]*\s*\(")
@@ -78,15 +79,31 @@ def decode_text(body: bytes, content_type: str | None = None) -> str:
 
 
 def decode_html(body: bytes, content_type: str | None) -> str:
-    """An HTML page's text: a BOM, then the HTTP charset, then UTF-8, then a <meta> charset.
+    """An HTML page's text: a BOM, then UTF-8, then the page's own declaration (`<meta>`
+    charset, XML declaration), then the HTTP charset.
 
-    The HTTP header wins, as in a browser. Valid UTF-8 is taken as UTF-8 before a <meta>
-    declaration is believed: pages that declare one charset and are served in another are
-    common, UTF-8 that happens to be valid by accident is not.
+    The same bytes always decode the same way, whatever the header says: servers flip the
+    header's charset between requests (a CDN node, a proxy) while the bytes stay identical,
+    and a header believed first would turn an unchanged page into a page of mojibake. Valid
+    UTF-8 is taken as UTF-8 before any declaration: pages that declare one charset and are
+    written in another are common, UTF-8 that happens to be valid by accident is not. The
+    header only decides for bytes that are not UTF-8 and declare nothing.
     """
-    meta = _META_CHARSET.search(body[:4096])
-    declared = charset_of("charset=" + meta.group(1).decode("ascii")) if meta else None
-    return _with_bom(body) or _first_fit(body, charset_of(content_type), "utf-8", declared)
+    return _with_bom(body) or _first_fit(
+        body, "utf-8", declared_charset(body), charset_of(content_type)
+    )
+
+
+def declared_charset(body: bytes) -> str | None:
+    """The charset a document declares in its first bytes: `<meta charset>` (or the
+    http-equiv form), else an XML declaration's encoding; None if none Python knows."""
+    head = body[:4096]
+    match = _META_CHARSET.search(head) or _XML_ENCODING.match(head)
+    if not match:
+        return None
+    declared = charset_of("charset=" + match.group(1).decode("ascii"))
+    # A page read as text cannot declare UTF-16 or UTF-32 in ASCII; browsers read it as UTF-8.
+    return "utf-8" if declared and declared.startswith(("utf-16", "utf-32")) else declared
 
 
 def _with_bom(body: bytes) -> str | None:

@@ -68,8 +68,10 @@ def _json_format(body: bytes, content_type: str | None, host: str, path: str) ->
     shape = f"an object with keys {list(data)[:8]}" if isinstance(data, dict) else "a JSON list"
     raise fail(
         "auto",
-        f"JSON that no format reads ({shape}); known JSON formats: statuspage, apple, gcp, "
-        "slack, aws. Choose the format explicitly if this is one of them",
+        f"JSON that no format reads ({shape}): no 'incidents', 'components', 'services', "
+        "'active_incidents' or 'current'/'archive' list, and not a list of incidents, so it is "
+        "not a status page (a health check or an error answer?); known JSON formats: "
+        "statuspage, apple, gcp, slack, aws. Choose the format explicitly if this is one of them",
     )
 
 

@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 from ..models import COVERAGE_WINDOW, Document, Incident, Update
 from .decode import fail, load_json
 from .markup import fragment_to_text
-from .shape import kind, names, need_dicts, need_key, text, unique, words
+from .shape import found_in, names, need_dicts, need_key, text, unique, words
 from .times import to_utc
 
 FORMAT = "gcp"
@@ -26,7 +26,11 @@ _SITE = "https://status.cloud.google.com/"
 def extract_gcp(body: bytes, content_type: str | None, options: dict, url: str | None) -> Document:
     data = load_json(FORMAT, body, content_type, _EXPECTED)
     if not isinstance(data, list):
-        raise fail(FORMAT, f"expected {_EXPECTED}, found {kind(data)}; check the source URL")
+        raise fail(
+            FORMAT,
+            "not a list of incidents: this is not a Google Cloud incidents.json payload (found "
+            f"{found_in(data)}); expected {_EXPECTED}; check the source URL",
+        )
     incidents: dict[str, Incident] = {}
     for position, item in enumerate(need_dicts(FORMAT, data, "the incident list")):
         incident = _incident(item, f"incident [{position}]", url or _SITE)

@@ -20,13 +20,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import soupsieve
 from bs4 import BeautifulSoup, ParserRejectedMarkup
+from selectolax.lexbor import SelectolaxError
 from soupsieve import SelectorSyntaxError
 
-from ..models import COVERAGE_FULL, Document, Incident, Update
+from ..models import COVERAGE_FULL, COVERAGE_WINDOW, Document, Incident, Update
 from ..text import normalize
+from . import dom
 from .decode import fail
-from .dom import Node, holders, tagged
+from .dom import Node
+from .furniture import VOLATILE_NAMES, strip_furniture
+from .layout import find_layout, read_incidents
 from .markup import decode_page, node_text, parse_markup
 from .shape import present
 
@@ -59,26 +64,9 @@ _CONTAINERS = frozenset(
     }
 )  # fmt: skip
 _BLOCKISH = frozenset(_HEADINGS) | _LEAVES | _CONTAINERS
-# Class or id fragments of elements that hold per-request values.
-_VOLATILE_NAMES = re.compile(
-    r"csrf|xsrf|nonce|request-?id|last-?updated|updated-?ago|time-?ago|relative-?time|^ago$",
-    re.IGNORECASE,
-)
-_VOLATILE_TEXT = re.compile(
-    "|".join(
-        (
-            r"\blast\s+(?:updated|refreshed|checked|modified)\b[^\n]*?(?:\d|\bago\b|\bnow\b)[^\n]*",
-            r"\b(?:page\s+)?(?:generated|rendered)\s+(?:at|on|in)\b[^\n]*?\d[^\n]*",
-            r"\b(?:request|trace|ray)[\s_-]?id\b\s*[:#=]?\s*[\w-]{6,}",
-            r"\b\d{1,3}(?:[.,]\d+)?\s?%\s*uptime\b",
-            r"\buptime\s*[:=]?\s*\d{1,3}(?:[.,]\d+)?\s?%",
-            r"\b(?:\d+|an?|one)\s+(?:second|minute|min|hour|hr|day|week|month|year)s?\s+ago\b",
-        )
-    ),
-    re.IGNORECASE,
-)
-_WORDY = re.compile(r"\w")
 _IGNORED = "data-status-tracker-ignored"  # marks what the `ignore` option matched
+_NUMBER = "data-status-tracker-number"  # numbers elements for a soupsieve-only selector
+_INVISIBLE = ", ".join((*sorted(_DROPPED), "[hidden]", '[aria-hidden="true"]', f"[{_IGNORED}]"))
 
 
 @dataclass(frozen=True)
@@ -99,15 +87,18 @@ class _Section:
 def extract_html(body: bytes, content_type: str | None, options: dict, url: str | None) -> Document:
     select, ignore = _options(options)
     markup = decode_page(FORMAT, body, content_type)
+    root = parse_markup(FORMAT, markup)
+    title_tag = dom.first(root, "title")
+    title = _clean(node_text(title_tag)) if title_tag else ""
     if select or ignore:
-        markup, title = _narrow(markup, select, ignore)
-        root = parse_markup(FORMAT, markup)
-    else:
-        root = parse_markup(FORMAT, markup)
-        title_tag = root.find(tagged("title"))
-        title = _clean(node_text(title_tag)) if title_tag else ""
-    root.prune(_invisible)
-    sections = _sections(root)
+        root = _narrow(root, select, ignore)
+    skip = _invisible(root)
+    layout = find_layout(root, skip)
+    incidents = read_incidents(layout, skip) if layout else ()
+    if incidents:
+        # Incidents fall off the bottom of such a page as they age: a window, not the archive.
+        return Document(FORMAT, incidents, COVERAGE_WINDOW, present(title=title))
+    sections = _sections(root, skip)
     if not sections:
         raise fail(
             FORMAT,
@@ -130,66 +121,94 @@ def _options(options: dict[str, Any]) -> tuple[str | None, list[str]]:
     return select, ignore
 
 
-def _narrow(markup: str, select: str | None, ignore: list[str]) -> tuple[str, str]:
-    """Apply the CSS options with Beautiful Soup (full CSS through soupsieve) and return the
-    markup that is left, with the page's title."""
-    try:
-        soup = BeautifulSoup(_VOID.sub(_self_closing, markup), "html.parser")
-    except ParserRejectedMarkup as exc:
-        raise fail(FORMAT, f"the HTML cannot be parsed: {exc}") from None
-    title = _clean(normalize(soup.title.get_text())) if soup.title else ""
-    # Marked, not removed: Beautiful Soup finds a tag's place among its siblings by scanning
-    # them, so removing thousands of matches costs minutes; the mark is dropped on reading.
+def _narrow(root: Node, select: str | None, ignore: list[str]) -> Node:
+    """Apply the CSS options: the elements `ignore` matches are marked (and left out on
+    reading); the tree returned holds only what `select` matched, outermost matches once."""
     for selector in ignore:
-        for tag in _select(soup, selector, "ignore"):
-            tag[_IGNORED] = ""
+        for node in _select(root, selector, "ignore"):
+            node.attrs[_IGNORED] = ""
     if not select:
-        return str(soup), title
-    matched = _select(soup, select, "select")
+        return root
+    matched = _select(root, select, "select")
     if not matched:
         raise fail(
             FORMAT,
             f"the 'select' selector {select!r} matched nothing on this page; the page's layout "
             "may have changed, or an error page was served",
         )
-    # Keep outermost matches only: a match inside another would be read twice.
-    covered: set[int] = set()
-    kept = []
-    for tag in matched:
-        if id(tag) not in covered:
-            kept.append(str(tag))
-            covered.update(id(d) for d in tag.descendants)
-    return "\n".join(kept), title
+    chosen = {node.mem_id for node in matched}
+    kept = [node.html or "" for node in matched if not _inside(node, chosen)]
+    return parse_markup(FORMAT, "\n".join(kept))
+
+
+def _inside(node: Node, chosen: set[int]) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.mem_id in chosen:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _select(root: Node, selector: str, option: str) -> list[Node]:
+    """Matches in document order. Lexbor reads CSS Selectors level 4; selectors only
+    soupsieve knows (`:-soup-contains()`, `:contains()`) are run by soupsieve on a copy of
+    the same tree, so every selector that worked before still works."""
+    try:
+        return list(root.css(selector))
+    except SelectolaxError:
+        pass
+    try:
+        compiled = soupsieve.compile(selector)
+    except (SelectorSyntaxError, ValueError, NotImplementedError) as exc:
+        message = f"option {option!r}: {selector!r} is not a valid CSS selector ({exc})"
+        raise fail(FORMAT, message) from None
+    return _select_with_soupsieve(root, compiled)
+
+
+def _select_with_soupsieve(root: Node, compiled: Any) -> list[Node]:
+    # Number every element, let soupsieve match on a Beautiful Soup copy built from the
+    # serialised tree (void elements self-closed: html.parser is quadratic on bare <br>),
+    # and map the numbers back.
+    nodes = list(dom.elements(root))
+    for number, node in enumerate(nodes):
+        node.attrs[_NUMBER] = str(number)
+    markup = _VOID.sub(_self_closing, root.html or "")
+    try:
+        soup = BeautifulSoup(markup, "html.parser")
+    except ParserRejectedMarkup as exc:
+        raise fail(FORMAT, f"the HTML cannot be parsed: {exc}") from None
+    found = []
+    for tag in compiled.select(soup):
+        number = tag.get(_NUMBER)
+        if isinstance(number, str) and number.isdigit() and int(number) < len(nodes):
+            found.append(nodes[int(number)])
+    for node in nodes:
+        del node.attrs[_NUMBER]
+    return found
 
 
 def _self_closing(match: re.Match[str]) -> str:
     return f"<{match.group(1)}{match.group(2) or ''}/>"
 
 
-def _select(soup: BeautifulSoup, selector: str, option: str) -> list[Any]:
-    try:
-        return list(soup.select(selector))
-    except (SelectorSyntaxError, ValueError, NotImplementedError) as exc:
-        message = f"option {option!r}: {selector!r} is not a valid CSS selector ({exc})"
-        raise fail(FORMAT, message) from None
+def _invisible(root: Node) -> set[int]:
+    """mem_ids of the elements no reader sees, or that hold per-request values."""
+    skip = {node.mem_id for node in root.css(_INVISIBLE)}
+    for node in root.css("[class], [id]"):
+        names = (*dom.classes(node), dom.attr(node, "id") or "")
+        if any(VOLATILE_NAMES.search(name) for name in names if name):
+            skip.add(node.mem_id)
+    return skip
 
 
-def _invisible(node: Node) -> bool:
-    if node.name in _DROPPED or "hidden" in node.attrs or _IGNORED in node.attrs:
-        return True
-    if node.get("aria-hidden") == "true":
-        return True
-    names = (*node.classes, node.get("id") or "")
-    return any(_VOLATILE_NAMES.search(name) for name in names if name)
-
-
-def _sections(root: Node) -> list[_Section]:
+def _sections(root: Node, skip: set[int]) -> list[_Section]:
     top = _Section("top", "")
     sections = [top]
     path: list[tuple[int, str]] = []  # (heading level, key so far)
     seen: Counter[tuple[str, str]] = Counter()
-    outer = _Outer(holders(root, _BLOCKISH), holders(root, frozenset(_HEADINGS)))
-    for kind, tag, text in _events(root, outer):
+    outer = _Outer(dom.holders(root, _BLOCKISH), dom.holders(root, frozenset(_HEADINGS)))
+    for kind, tag, text in _events(root, outer, skip):
         if kind == "block":
             sections[-1].blocks.append((tag, text))
             continue
@@ -219,50 +238,51 @@ def _incident(section: _Section) -> Incident:
     return Incident(key=section.key, title=section.title, updates=tuple(reversed(updates)))
 
 
-def _events(root: Node, outer: _Outer) -> Iterator[tuple[str, str, str]]:
+def _events(root: Node, outer: _Outer, skip: set[int]) -> Iterator[tuple[str, str, str]]:
     """("heading", "h2", text) and ("block", "p", text) in document order.
 
     Iterative on purpose: a page of 10,000 nested <div>s must not exhaust Python's stack.
     """
-    stack: list[tuple[Node, Iterator[Node | str], list[str]]] = [(root, iter(root.children), [])]
+    stack: list[tuple[str, Iterator[Node], list[str]]] = [(root.tag or "-", dom.children(root), [])]
     while stack:
-        element, children, loose = stack[-1]
+        name, children, loose = stack[-1]
         child = next(children, None)
         if child is None:
             stack.pop()
-            yield from _flush(element, loose)
-        elif isinstance(child, str):
-            loose.append(child)
-        elif child.name in _HEADINGS:
-            yield from _flush(element, loose)
-            text = _clean(node_text(child))
+            yield from _flush(name, loose)
+            continue
+        tag = child.tag or "-"
+        if tag == dom.TEXT:
+            loose.append(child.text_content or "")
+        elif tag[0] == "-" or child.mem_id in skip:
+            continue
+        elif tag in _HEADINGS:
+            yield from _flush(name, loose)
+            text = _clean(node_text(child, skip))
             if text:
-                yield ("heading", child.name, text)
-        elif child.name in _LEAVES and id(child) not in outer.headings:
-            yield from _flush(element, loose)
-            text = _clean(node_text(child))
+                yield ("heading", tag, text)
+        elif tag in _LEAVES and child.mem_id not in outer.headings:
+            yield from _flush(name, loose)
+            text = _clean(node_text(child, skip))
             if text:
-                yield ("block", child.name, text)
-        elif child.name in _CONTAINERS or id(child) in outer.blocks:
-            yield from _flush(element, loose)
-            stack.append((child, iter(child.children), []))
+                yield ("block", tag, text)
+        elif tag in _CONTAINERS or child.mem_id in outer.blocks:
+            yield from _flush(name, loose)
+            stack.append((tag, dom.children(child), []))
         else:
-            loose.append(child.text())
+            loose.append(dom.text(child, skip))
 
 
-def _flush(element: Node, loose: list[str]) -> Iterator[tuple[str, str, str]]:
+def _flush(name: str, loose: list[str]) -> Iterator[tuple[str, str, str]]:
     """Loose text (text not inside any block) as a block named after its container."""
     if not loose:
         return
     text = _clean(normalize("".join(loose)))
     loose.clear()
     if text:
-        yield ("block", element.name if element.name in _BLOCKISH else "text", text)
+        yield ("block", name if name in _BLOCKISH else "text", text)
 
 
 def _clean(text: str) -> str:
     """Normalised text without its volatile parts; "" when no word is left."""
-    text, removed = _VOLATILE_TEXT.subn(" ", text)
-    if removed:
-        text = normalize(text)
-    return text if _WORDY.search(text) else ""
+    return strip_furniture(text)

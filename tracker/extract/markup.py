@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from ..text import normalize
 from . import dom
@@ -54,9 +55,9 @@ def parse_markup(fmt: str, markup: str) -> dom.Node:
         raise fail(fmt, f"the HTML cannot be parsed: {exc}") from None
 
 
-def node_text(node: dom.Node) -> str:
-    """An element's visible words, normalised."""
-    return normalize(node.text())
+def node_text(node: dom.Node, skip: Collection[int] = ()) -> str:
+    """An element's visible words, normalised (without the elements whose mem_id is in `skip`)."""
+    return normalize(dom.text(node, skip))
 
 
 def fragment_to_text(fragment: str | None) -> str:
@@ -71,6 +72,6 @@ def fragment_to_text(fragment: str | None) -> str:
     if not _TAG_LIKE.search(fragment):
         return normalize(fragment)
     try:
-        return normalize(dom.parse(fragment).text())
+        return normalize(dom.text(dom.parse(fragment)))
     except ValueError:  # markup the parser rejects: its characters are still the words
         return normalize(fragment)

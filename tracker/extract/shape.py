@@ -75,6 +75,14 @@ def names(values: Any, field: str | None = None) -> tuple[str, ...]:
     return tuple(found)
 
 
+def found_in(value: Any) -> str:
+    """What a payload is, for a message saying it is not the expected one."""
+    if isinstance(value, dict):
+        keys = ", ".join(repr(key) for key in list(value)[:8])
+        return f"an object with {keys}" if keys else "an empty object"
+    return kind(value)
+
+
 def present(**fields: str) -> dict[str, str | None]:
     """Page-level fields that have a value (an empty one is no content)."""
     return {name: value for name, value in fields.items() if value}

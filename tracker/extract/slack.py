@@ -9,7 +9,7 @@ from typing import Any
 from ..models import COVERAGE_OPEN, COVERAGE_WINDOW, Document, Incident, Update
 from .decode import fail, load_json
 from .markup import fragment_to_text
-from .shape import kind, names, need_dicts, need_key, present, text, unique, words
+from .shape import found_in, names, need_dicts, need_key, present, text, unique, words
 from .times import to_utc
 
 FORMAT = "slack"
@@ -30,8 +30,11 @@ def extract_slack(
         items, coverage, where = data["active_incidents"], COVERAGE_OPEN, "'active_incidents'"
         page = present(status=words(data.get("status")))
     else:
-        found = f"an object with {list(data)[:8]}" if isinstance(data, dict) else kind(data)
-        raise fail(FORMAT, f"expected {_EXPECTED}, found {found}; check the source URL")
+        raise fail(
+            FORMAT,
+            "no 'active_incidents' list and not a list of incidents: this is not a Slack status "
+            f"payload (found {found_in(data)}); expected {_EXPECTED}; check the source URL",
+        )
     incidents: dict[str, Incident] = {}
     for position, item in enumerate(need_dicts(FORMAT, items, where)):
         incident = _incident(item, f"{where}[{position}]")

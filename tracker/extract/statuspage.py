@@ -14,7 +14,18 @@ from urllib.parse import urlparse
 from ..models import COVERAGE_FULL, COVERAGE_OPEN, COVERAGE_WINDOW, Document, Incident, Update
 from .decode import fail, load_json, sniff
 from .markup import fragment_to_text
-from .shape import kind, names, need_dict, need_dicts, need_key, present, text, unique, words
+from .shape import (
+    found_in,
+    kind,
+    names,
+    need_dict,
+    need_dicts,
+    need_key,
+    present,
+    text,
+    unique,
+    words,
+)
 from .statuspage_markup import FORMAT, from_feed, from_page
 from .times import to_utc
 
@@ -50,15 +61,28 @@ def from_json(body: bytes, content_type: str | None, url: str | None) -> Documen
     if "incident_updates" in data:  # a bare incident object
         return Document(FORMAT, (_incident(data, page_url, "the incident"),), COVERAGE_FULL, page)
     lists = [key for key in ("incidents", "scheduled_maintenances") if key in data]
-    if not lists and not {"status", "components"} & data.keys():
-        found = ", ".join(repr(k) for k in list(data)[:8]) or "no keys"
-        raise fail(FORMAT, f"expected {_EXPECTED}, found an object with {found}")
+    if not lists and not _is_summary(data):
+        # A health check ({"status": "ok"}) or an error object where the page was: storing it
+        # would read as every incident removed, then every incident added again.
+        raise fail(
+            FORMAT,
+            "no 'incidents' or 'components' list: this is not a Statuspage payload (found "
+            f"{found_in(data)}); expected {_EXPECTED}; check the source URL",
+        )
     incidents = [
         _incident(item, page_url, f"'{key}'[{position}]")
         for key in lists
         for position, item in enumerate(need_dicts(FORMAT, data[key], f"'{key}'"))
     ]
     return Document(FORMAT, _unique_incidents(incidents), _coverage(data, url), page)
+
+
+def _is_summary(data: dict[str, Any]) -> bool:
+    """summary.json / status.json: a components list, or the page's status object."""
+    status = data.get("status")
+    return isinstance(data.get("components"), list) or (
+        isinstance(status, dict) and bool({"indicator", "description"} & status.keys())
+    )
 
 
 def _coverage(data: dict[str, Any], url: str | None) -> str:

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 from ..models import COVERAGE_WINDOW, Document, Incident, Update
+from . import dom
 from .decode import fail
-from .dom import Node, classed, tagged
+from .dom import Node
 from .feeds import FeedItem, read_feed
 from .markup import node_text, parse_html, parse_markup
 from .shape import present, unique
@@ -23,8 +24,8 @@ from .times import displayed_to_utc, in_range, parse_moment, to_utc
 FORMAT = "statuspage"
 
 _INCIDENT_LINK = re.compile(r"/incidents/([A-Za-z0-9_-]+)")
-_CONTAINER = classed("unresolved-incident", "scheduled-maintenance", "incident-container")
-_MARKUP = classed("incidents-list", "page-status", "unresolved-incidents", "incident-container")
+_CONTAINER = ".unresolved-incident, .scheduled-maintenance, .incident-container"
+_MARKUP = ".incidents-list, .page-status, .unresolved-incidents, .incident-container"
 _IMPACT = re.compile(r"^impact-(\w+)$")
 _DAY = re.compile(r"([A-Z][a-z]{2})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})")
 _SEPARATOR = re.compile(r"^\s*[-\u2013\u2014]\s*")
@@ -39,7 +40,7 @@ class _Block:
 
 def from_page(body: bytes, content_type: str | None, url: str | None) -> Document:
     root = parse_html(FORMAT, body, content_type)
-    if root.find(_MARKUP) is None:
+    if dom.first(root, _MARKUP) is None:
         raise fail(
             FORMAT,
             "the HTML page has no Statuspage markup (no incidents list, page status or incident "
@@ -49,13 +50,13 @@ def from_page(body: bytes, content_type: str | None, url: str | None) -> Documen
     rendered = _rendered_at(root)
     base = url or _canonical(root)
     incidents: dict[str, Incident] = {}
-    for container in root.find_all(_CONTAINER):
+    for container in dom.find_all(root, _CONTAINER):
         incident = _page_incident(container, _day_of(container) or rendered, base)
         # An open incident is shown twice: at the top and under today's date.
         incidents.setdefault(incident.key, incident)
-    page_status = root.find(classed("page-status"))
-    status = page_status.find(classed("status")) if page_status else None
-    title = root.find(tagged("title"))
+    page_status = dom.first(root, ".page-status")
+    status = dom.first(page_status, ".status") if page_status else None
+    title = dom.first(root, "title")
     page = present(
         name=node_text(title) if title else "", status=node_text(status) if status else ""
     )
@@ -73,8 +74,8 @@ def from_feed(body: bytes) -> Document:
 
 def _feed_incident(item: FeedItem) -> Incident:
     content = parse_markup(FORMAT, item.content)
-    paragraphs = [child for child in content.children if isinstance(child, Node)]
-    paragraphs = [p for p in paragraphs if p.name == "p"] or [content]
+    top = dom.body(content)
+    paragraphs = [child for child in dom.children(top) if child.tag == "p"] or [top]
     reference = parse_moment(item.published) or parse_moment(item.updated)
     updates = _updates([_read_block(p) for p in paragraphs], reference)
     link = _INCIDENT_LINK.search(item.link or "")
@@ -90,12 +91,12 @@ def _feed_incident(item: FeedItem) -> Incident:
 
 
 def _page_incident(container: Node, reference: datetime | None, base: str | None) -> Incident:
-    heading = container.find(classed("incident-title"))
-    link = (heading or container).find(_incident_link)
+    heading = dom.first(container, ".incident-title")
+    link = _incident_link(heading or container)
     title = node_text(link or heading or container)
-    href = link.get("href") if link else None
+    href = dom.attr(link, "href") if link else None
     match = _INCIDENT_LINK.search(href) if href else None
-    blocks = container.find_all(classed("update"))
+    blocks = dom.find_all(container, ".update")
     updates = _updates([_read_block(b) for b in blocks], reference)
     return Incident(
         key=match.group(1) if match else f"title:{title}",
@@ -108,21 +109,36 @@ def _page_incident(container: Node, reference: datetime | None, base: str | None
     )
 
 
-def _incident_link(node: Node) -> bool:
-    return node.name == "a" and bool(_INCIDENT_LINK.search(node.get("href") or ""))
+def _incident_link(node: Node) -> Node | None:
+    for link in dom.find_all(node, "a[href]"):
+        if _INCIDENT_LINK.search(dom.attr(link, "href") or ""):
+            return link
+    return None
 
 
 def _read_block(block: Node) -> _Block:
     # "Posted <span class=ago>5 minutes ago</span>" is filled in by the page's script: volatile.
-    block.prune(classed("ago"))
-    strong, small = block.find(tagged("strong")), block.find(tagged("small"))
-    label = node_text(strong) if strong else ""
-    displayed = node_text(small) if small else ""
-    for part in (strong, small):
-        if part:
-            part.detach()
+    skip = {ago.mem_id for ago in dom.find_all(block, ".ago")}
+    strong, small = _outside(block, "strong", skip), _outside(block, "small", skip)
+    label = node_text(strong, skip) if strong else ""
+    displayed = node_text(small, skip) if small else ""
+    skip.update(part.mem_id for part in (strong, small) if part)
     displayed = re.sub(r"^Posted\s*\.?\s*", "", displayed)
-    return _Block(label, displayed, _SEPARATOR.sub("", node_text(block)))
+    return _Block(label, displayed, _SEPARATOR.sub("", node_text(block, skip)))
+
+
+def _outside(block: Node, selector: str, skip: set[int]) -> Node | None:
+    """The first match not inside a skipped element (or inside the other part)."""
+    for match in dom.find_all(block, selector):
+        parent = match.parent
+        while parent is not None and parent.mem_id != block.mem_id:
+            if parent.mem_id in skip:
+                break
+            parent = parent.parent
+        else:
+            if match.mem_id not in skip:
+                return match
+    return None
 
 
 def _updates(blocks: list[_Block], reference: datetime | None) -> tuple[Update, ...]:
@@ -151,7 +167,7 @@ def _earliest(updates: tuple[Update, ...]) -> str | None:
 
 
 def _impact(node: Node | None) -> str | None:
-    for name in node.classes if node else ():
+    for name in dom.classes(node) if node else ():
         match = _IMPACT.match(name)
         if match:
             return match.group(1)
@@ -160,8 +176,8 @@ def _impact(node: Node | None) -> str | None:
 
 def _day_of(container: Node) -> datetime | None:
     """The date heading a past incident is listed under ("Jan 12, 2021")."""
-    day = container.ancestor(classed("status-day"))
-    heading = day.find(classed("date")) if day else None
+    day = dom.ancestor(container, "status-day")
+    heading = dom.first(day, ".date") if day else None
     match = _DAY.search(node_text(heading)) if heading else None
     if not match:
         return None
@@ -173,12 +189,12 @@ def _day_of(container: Node) -> datetime | None:
 
 
 def _canonical(root: Node) -> str | None:
-    link = root.find(lambda n: n.name == "link" and n.get("rel") == "canonical")
-    return link.get("href") if link else None
+    link = dom.first(root, 'link[rel="canonical"]')
+    return dom.attr(link, "href") if link else None
 
 
 def _rendered_at(root: Node) -> datetime | None:
     # Only a reference for the year of "Mar 24, 15:10 UTC"-style times; never stored, since it
     # changes on every request.
-    issued = root.find(lambda n: n.name == "meta" and n.get("name") == "issued")
-    return parse_moment(issued.get("content")) if issued else None
+    issued = dom.first(root, 'meta[name="issued"]')
+    return parse_moment(dom.attr(issued, "content")) if issued else None
