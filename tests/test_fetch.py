@@ -310,7 +310,8 @@ def test_same_bytes_from_two_sources_are_one_blob(tracker, home, httpserver):
     httpserver.expect_request("/b.json").respond_with_data(BODY, content_type=JSON)
     tracker("fetch", *FAST)
     assert snapshot_count(home) == 2
-    assert len(blob_files(home)) == 1
+    with sqlite3.connect(home / "tracker.db") as conn:
+        assert conn.execute("select count(*) from bodies").fetchone() == (1,)
 
 
 def test_unknown_name_and_bad_url_are_usage_errors(tracker, home):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import sqlite3
 from pathlib import Path
@@ -170,10 +169,11 @@ def test_rebuild_recomputes_the_same_history(tracker, httpserver):
 def test_verify_finds_a_damaged_blob(tracker, home, httpserver):
     seed_case(tracker, httpserver)
     assert "checked 2 versions: ok" in tracker("verify").output
-    blob = next(p for p in (home / "blobs").rglob("*") if p.is_file())
-    blob.write_bytes(gzip.compress(b"tampered"))
+    with sqlite3.connect(home / "tracker.db") as conn:
+        conn.execute("update bodies set data = ? where base is null", [b"tampered"])
     result = tracker("verify", code=3)
-    assert "does not hash to its name" in result.stderr
+    assert "apple version 1: body" in result.stderr and "is damaged" in result.stderr
+    assert "apple version 2: cannot be read" in result.stderr
 
 
 def test_noisy_html_page_stores_one_version(tracker, home, httpserver):

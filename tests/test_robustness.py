@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tracker.archive import Archive
+
 FIXTURE = Path(__file__).parent / "fixtures" / "http" / "incidents.json"
 BODY = FIXTURE.read_bytes()
 JSON = "application/json"
@@ -164,9 +166,10 @@ def test_an_archive_read_by_older_extractors_is_rebuilt_before_comparing(tracker
     tracker("add", httpserver.url_for("/api"), "--name", "airbrake", "--format", "statuspage")
     tracker("fetch")
     # What an older release would have stored: other update keys, another scheme.
+    archive = Archive(home)
+    data = archive.document(archive.latest_snapshots("airbrake")[0]).to_dict()
+    archive.close()
     with sqlite3.connect(home / "tracker.db") as conn:
-        (document,) = conn.execute("select document from snapshots").fetchone()
-        data = json.loads(document)
         for incident in data["incidents"]:
             for update in incident["updates"]:
                 update["key"] = "old-" + update["key"]

@@ -9,15 +9,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from .archive import Archive
-from .archive.blobs import sha256
+from .archive.items import Pieces, pieces, slots
 from .edits import detect
+from .edits.align import parse_time
 from .errors import ExtractionError
 from .extract import detect_format, extract
 from .fetch import UNPARSEABLE, Job, Policy, fetch_all
-from .models import Document, FetchResult, Outcome, Source
+from .models import Document, FetchResult, Incident, Outcome, Source
 from .times import seconds_between
 
 # A version that is replaced by its predecessor's exact document within this many seconds was a
@@ -27,7 +29,7 @@ FLICKER_SECONDS = 30 * 60
 
 def is_changed(previous: dict | None, document: Document) -> bool:
     """The one place that decides whether an observation is a new version."""
-    return previous is None or previous["doc_hash"] != document.hash()
+    return previous is None or previous["doc_hash"] != pieces(document).document_hash
 
 
 def ingest(
@@ -49,7 +51,6 @@ def ingest(
         with archive.transaction():
             if previous:
                 archive.touch_snapshot(previous["id"], seen)
-                archive.extend_history(source.name, previous["id"], seen)
             row |= {"outcome": "not_modified", "snapshot_id": previous and previous["id"]}
             archive.record_fetch(row)
         return _outcome(source, row)
@@ -61,18 +62,18 @@ def ingest(
         return failed(archive, source, row, UNPARSEABLE, str(exc))
     if fmt != source.format:
         archive.set_format(source.name, fmt)  # `auto` is decided by the first readable body
-    digest = sha256(body)
-    row["sha256"] = digest
-    if not is_changed(previous, document):
-        assert previous is not None
+    cut = pieces(document)
+    if previous is not None and previous["doc_hash"] == cut.document_hash:
         with archive.transaction():
+            # Noise is evidence too: a body that differs from the last one is kept.
+            row["sha256"] = archive.store_body(source.name, body)
             archive.touch_snapshot(previous["id"], seen)
-            archive.extend_history(source.name, previous["id"], seen)
             row |= {"outcome": "unchanged", "snapshot_id": previous["id"]}
             archive.record_fetch(row)
         return _outcome(source, row)
-    archive.blobs.put(body)  # the blob first: a row never points at a missing body
     with archive.transaction():
+        digest = archive.store_body(source.name, body)
+        row["sha256"] = digest
         snapshot_id = archive.insert_snapshot(
             {
                 "source_id": row["source_id"],
@@ -89,8 +90,7 @@ def ingest(
                 "reference": reference,
             }
         )
-        archive.set_document(snapshot_id, document)
-        count = compare(archive, source.name, previous, snapshot_id, seen, document)
+        count = compare(archive, source.name, previous, snapshot_id, seen, document, cut)
         row |= {"outcome": "new", "snapshot_id": snapshot_id}
         archive.record_fetch(row)
     return _outcome(source, row, edits=count)
@@ -103,14 +103,28 @@ def compare(
     snapshot_id: int,
     seen: str,
     document: Document,
+    cut: Pieces | None = None,
 ) -> int:
-    """Edit events between the previous version and this one; then note this one's wording."""
+    """Store this version's document, find the edits since the previous one, note its wording.
+
+    Only incidents whose hash changed are aligned, diffed and classified (with what the
+    alignment needs to judge a window: see `_reduced`).
+    """
     count = 0
     old = archive.document(previous) if previous else None
+    before = archive.open_incident_hashes(previous) if previous is not None else None
+    cut = archive.set_document(snapshot_id, document, cut)
+    assert cut is not None
+    changed: set[str] | None = None
     if previous is not None and old is not None:
+        if before is None:
+            before = pieces(old).hashes()
+        moved = {slot for slot in cut.order if before.get(slot) != cut.incidents[slot].hash}
+        dropped = set(before) - set(cut.order)
+        reduced_old, reduced_new = _reduced(old, document, cut.order, moved | dropped)
         events = detect(
-            old,
-            document,
+            reduced_old,
+            reduced_new,
             previous_seen_at=previous["last_seen"],
             earlier_texts=archive.earlier_texts(source),
         )
@@ -118,13 +132,53 @@ def compare(
         older = archive.snapshot_before(source, previous["id"])
         if (
             older
-            and older["doc_hash"] == document.hash()
+            and older["doc_hash"] == cut.document_hash
             and (seconds_between(previous["first_seen"], seen) <= FLICKER_SECONDS)
         ):
             # A → B → A within minutes: B's arrival and its disappearance are both noise.
             archive.mark_flicker([previous["id"], snapshot_id])
-    archive.record_history(source, snapshot_id, seen, document)
+        changed = {_key(slot) for slot in moved | dropped}
+    archive.record_history(source, snapshot_id, seen, document, changed)
     return count
+
+
+def _key(slot: str) -> str:
+    return slot.rpartition("#")[0]
+
+
+def _reduced(
+    old: Document, new: Document, new_order: Iterable[str], changed: set[str]
+) -> tuple[Document, Document]:
+    """The two versions cut down to the incidents that changed, for `detect`.
+
+    An unchanged incident yields no event, but a window's judgement looks at the whole page:
+    which incident is the oldest (did one fall off the end, or slide back in?) and whether any
+    listed after a vanished one is still there. So the oldest unchanged incident and the last
+    unchanged one of the old order stay in both.
+    """
+    old_slots = slots([i.key for i in old.incidents])
+    new_slots = list(new_order)
+    unchanged = [s for s in old_slots if s not in changed and s in set(new_slots)]
+    if not unchanged:
+        return old, new
+    by_slot = dict(zip(new_slots, new.incidents, strict=True))
+    timed = [(when, s) for s in unchanged if (when := _incident_time(by_slot[s])) is not None]
+    context = {unchanged[-1]}
+    if timed:
+        context.add(min(timed)[1])
+    keep = changed | context
+    kept_old = tuple(i for s, i in zip(old_slots, old.incidents, strict=True) if s in keep)
+    kept_new = tuple(i for s, i in zip(new_slots, new.incidents, strict=True) if s in keep)
+    return replace(old, incidents=kept_old), replace(new, incidents=kept_new)
+
+
+def _incident_time(incident: Incident) -> datetime | None:
+    """When an incident began, as the alignment orders a window: created, else first update."""
+    created = parse_time(incident.created_at)
+    if created is not None:
+        return created
+    posted = [t for t in (parse_time(u.posted_at) for u in incident.updates) if t]
+    return min(posted, default=None)
 
 
 def fetch_row(

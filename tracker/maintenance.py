@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from .archive import Archive
+from .archive.items import pieces
 from .errors import ExtractionError, TrackerError
 from .extract import SCHEME, detect_format, extract
+from .files import TEMP_PREFIX
 from .ingest import compare
 from .models import Document, RebuildReport, Source
 
@@ -58,31 +61,111 @@ def _rebuild_source(archive: Archive, source: Source) -> RebuildReport:
             except ExtractionError:
                 document = None
                 unparseable += 1
-            if (document.hash() if document else None) != row["doc_hash"]:
+            cut = pieces(document) if document else None
+            if (cut.document_hash if cut else None) != row["doc_hash"]:
                 changed += 1
-                archive.set_document(row["id"], document)
             if document is None:
+                archive.set_document(row["id"], None)
                 continue
-            row = archive.snapshot(row["id"])
-            compare(archive, source.name, previous, row["id"], row["first_seen"], document)
-            archive.extend_history(source.name, row["id"], row["last_seen"])
-            previous = row
+            compare(archive, source.name, previous, row["id"], row["first_seen"], document, cut)
+            previous = archive.snapshot(row["id"])
     edits_after = len(archive.edit_rows(sources=[source.name]))
     return RebuildReport(source.name, len(rows), changed, unparseable, edits_before, edits_after)
 
 
 def verify(archive: Archive) -> tuple[int, list[str]]:
-    """Re-hash every stored body and check every record's pointers: (checked, problems)."""
+    """Re-read every stored body through its delta chain, re-hash it, check every pointer.
+
+    Returns (versions checked, problems); each problem is one line naming the version (or
+    fetch) whose evidence is damaged or missing.
+    """
     problems: list[str] = []
+    users = _body_users(archive)
+    broken: dict[str, str] = {}
+    for stored in archive.blobs.stored():
+        if stored.base is not None and stored.base in broken:
+            broken[stored.sha256] = broken[stored.base]
+            problems.append(
+                f"{_named(users, stored.sha256)}: cannot be read, it is stored as a delta on "
+                f"the damaged body of {broken[stored.base]}"
+            )
+            continue
+        try:
+            archive.blobs.get(stored.sha256)
+        except TrackerError as exc:
+            broken[stored.sha256] = _named(users, stored.sha256)
+            problems.append(f"{broken[stored.sha256]}: {exc}")
+    archive.blobs.forget()
     rows = archive.snapshot_digests()
     for row in rows:
+        if row["sha256"] in broken or archive.blobs.stored_in_database(row["sha256"]):
+            continue
         try:
-            archive.blobs.get(row["sha256"])
+            archive.blobs.get(row["sha256"])  # a body file of an older archive
         except TrackerError as exc:
             problems.append(f"{row['source']} version {row['id']}: {exc}")
+    for row in archive.fetches_without_body():
+        problems.append(
+            f"{row['source']} fetch {row['id']}: its body {row['sha256'][:12]} is not kept"
+        )
     for row in archive.dangling_fetches():
         problems.append(f"{row['source']} fetch {row['id']} points at a missing version")
     integrity = archive.integrity_check()
     if integrity != "ok":
         problems.append(f"database integrity check: {integrity}")
     return len(rows), problems
+
+
+def _body_users(archive: Archive) -> dict[str, list[str]]:
+    """{sha256: ["gcp version 4", "gcp fetch 9", ...]}: who names each body."""
+    users: dict[str, list[str]] = {}
+    for row in archive.snapshot_digests():
+        users.setdefault(row["sha256"], []).append(f"{row['source']} version {row['id']}")
+    for row in archive.fetch_digests():
+        if row["snapshot_id"] is None or row["outcome"] != "new":
+            users.setdefault(row["sha256"], []).append(f"{row['source']} fetch {row['id']}")
+    return users
+
+
+def _named(users: dict[str, list[str]], digest: str) -> str:
+    names = users.get(digest)
+    if not names:
+        return f"body {digest[:12]} (no version names it)"
+    shown = ", ".join(names[:3])
+    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def collect_garbage(archive: Archive) -> dict[str, Any]:
+    """Drop what no record needs, then say what the archive holds, source by source.
+
+    Removed: temporary files a killed run left in the body store (`.tmp-*`), body files of
+    older archives no record names, and stored bodies no record names (after a purge) that
+    no kept body is a delta on. Run under the single-run lock: nothing is being written.
+    """
+    root = archive.blobs.root
+    temp_files = [p for p in root.rglob(f"{TEMP_PREFIX}*") if p.is_file()] if root.exists() else []
+    freed = 0
+    for path in temp_files:
+        freed += path.stat().st_size
+        path.unlink()
+    named = archive.named_digests()
+    orphan_files = []
+    if root.exists():
+        for path in root.glob("*/*/*"):
+            if path.is_file() and not path.name.startswith(TEMP_PREFIX) and path.name not in named:
+                orphan_files.append(path)
+    for path in orphan_files:
+        freed += path.stat().st_size
+        path.unlink()
+    with archive.transaction():
+        dropped, dropped_bytes = archive.drop_unnamed_bodies(named)
+    return {
+        "removed": {
+            "temp_files": len(temp_files),
+            "orphan_body_files": len(orphan_files),
+            "orphan_bodies": dropped,
+            "bytes": freed + dropped_bytes,
+        },
+        "database_bytes": archive.database_bytes(),
+        "sources": archive.sizes_by_source(),
+    }

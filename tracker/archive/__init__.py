@@ -1,9 +1,10 @@
-"""The archive: one SQLite database (through sqlite-utils) beside the blob store.
+"""The archive: one SQLite database (through sqlite-utils) holding the evidence and its reading.
 
-Tables: sources, fetches (every attempt, kept forever), snapshots (distinct versions),
-update_versions (every wording each update has had), incidents (latest known header of each
-incident) and edits (derived edit events). Raw bodies live in the blob store; everything derived
-can be rebuilt from them.
+Tables: sources, fetches (every attempt, kept forever), snapshots (distinct versions), bodies
+(every distinct raw body, delta-compressed: `blobs`), incident_items / update_items / layouts
+(each version's document as item versions: `items`), update_versions (every wording each update
+has had), incidents (latest known header of each incident) and edits (derived edit events).
+Raw bodies are the source of truth; everything derived can be rebuilt from them.
 """
 
 from __future__ import annotations
@@ -11,18 +12,36 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from ..errors import UsageError
+from ..errors import UsageError, VerifyError
 from ..models import Document, EditEvent, EditRecord, Evidence, Source, edit_entry_id
-from .blobs import BlobStore
+from .blobs import BodyStore
 from .home import DB_NAME, resolve_home, run_lock
+from .items import Pieces, assemble, canonical, pieces
 from .schema import migrations
+
+# Tables computed from the raw bodies: `rebuild` recomputes them, `remove --purge` drops them.
+DERIVED = ("edits", "update_versions", "incidents", "update_items", "incident_items", "layouts")
+# update_versions with last_seen / last_snapshot read through for wordings still shown.
+_WORDINGS = """
+    select uv.id, uv.source_id, uv.incident_key, uv.update_key, uv.text, uv.text_hash,
+      uv.posted_at, uv.status, uv.first_seen, uv.first_snapshot,
+      case when uv.open = 1 and tip.id is not null then tip.last_seen else uv.last_seen end
+        as last_seen,
+      case when uv.open = 1 and tip.id is not null then tip.id else uv.last_snapshot end
+        as last_snapshot
+    from update_versions uv
+      left join snapshots tip on tip.id = (
+        select max(id) from snapshots s
+        where s.source_id = uv.source_id and s.doc_hash is not null
+      )
+"""
 
 
 def _connect(path: Path) -> sqlite_utils.Database:
@@ -43,8 +62,10 @@ class Archive:
 
     def __init__(self, home: Path):
         self.home = home
-        self.blobs = BlobStore(home / "blobs")
         self.db = _connect(home / DB_NAME)
+        self.blobs = BodyStore(self.db, home / "blobs")
+        # The newest version recorded of each source: {source_id: (snapshot id, document)}.
+        self._documents: dict[int, tuple[int, Document]] = {}
         if migrations.pending(self.db):
             # BEGIN IMMEDIATE takes the write lock up front, so two processes opening a new
             # archive at once wait for each other (busy timeout) instead of failing.
@@ -61,8 +82,19 @@ class Archive:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        with self.db.atomic():
+        """One transaction, started with BEGIN IMMEDIATE so it waits on the busy timeout."""
+        if self.db.conn.in_transaction:
             yield
+            return
+        self.db.execute("begin immediate")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("rollback")
+            self._documents.clear()
+            self.blobs.forget()
+            raise
+        self.db.execute("commit")
 
     # -- sources ---------------------------------------------------------------------------
 
@@ -169,8 +201,10 @@ class Archive:
             if not purge:
                 self.db.table("sources").update(source_id, {"removed_at": when})
                 return
-            for table in ("edits", "update_versions", "incidents", "fetches", "snapshots"):
+            for table in (*DERIVED, "fetches", "snapshots"):
                 self.db.execute(f"delete from {table} where source_id = ?", [source_id])
+            self.db.execute("update bodies set source_id = null where source_id = ?", [source_id])
+            self._documents.pop(source_id, None)
             self.db.execute("delete from sources where id = ?", [source_id])
 
     # -- snapshots and fetches ---------------------------------------------------------------
@@ -251,25 +285,238 @@ class Archive:
         )
         return any(True for _ in rows)
 
-    def document(self, row: dict[str, Any]) -> Document | None:
-        data = _loads(row.get("document"), None)
-        return Document.from_dict(data) if data else None
+    # -- bodies ----------------------------------------------------------------------------
 
-    def set_document(self, snapshot_id: int, document: Document | None) -> None:
-        values = {
-            "document": json.dumps(document.to_dict(), ensure_ascii=False) if document else None,
-            "doc_hash": document.hash() if document else None,
+    def body(self, sha256: str) -> bytes:
+        """The exact bytes received whose SHA-256 is `sha256` (VerifyError if they are lost)."""
+        return self.blobs.get(sha256)
+
+    def fetch_body(self, fetch_id: int) -> bytes | None:
+        """The bytes one fetch received; None when it brought none (a failure, a 304)."""
+        rows = list(self.db.query("select sha256 from fetches where id = ?", [fetch_id]))
+        if not rows:
+            raise UsageError(f"no fetch {fetch_id}; `tracker log NAME` lists them")
+        return self.body(rows[0]["sha256"]) if rows[0]["sha256"] else None
+
+    def snapshot_body(self, snapshot_id: int) -> bytes:
+        return self.body(self.snapshot(snapshot_id)["sha256"])
+
+    def store_body(self, source: str, body: bytes) -> str:
+        """Keep `body` (once), as a delta on the body the source's last fetch received.
+
+        Call inside the transaction that records the fetch naming it.
+        """
+        source_id = self.source_id(source)
+        rows = list(
+            self.db.query(
+                "select sha256 from fetches where source_id = ? and sha256 is not null "
+                "order by id desc limit 1",
+                [source_id],
+            )
+        )
+        previous = rows[0]["sha256"] if rows else None
+        return self.blobs.put(body, source_id, previous)
+
+    # -- documents -------------------------------------------------------------------------
+
+    def document(self, row: dict[str, Any]) -> Document | None:
+        """The document of a snapshot row: rebuilt from its item versions."""
+        legacy = _loads(row.get("document"), None)
+        if legacy:
+            return Document.from_dict(legacy)
+        if not row.get("doc_hash") or not row.get("layout_id"):
+            return None
+        cached = self._documents.get(row["source_id"])
+        if cached is not None and cached[0] == row["id"]:
+            return cached[1]
+        return self._assemble(row)
+
+    def _assemble(self, row: dict[str, Any]) -> Document:
+        alive = "source_id = ? and since <= ? and (until is null or until > ?)"
+        params = [row["source_id"], row["id"], row["id"]]
+        layout = json.loads(
+            next(iter(self.db.query("select data from layouts where id = ?", [row["layout_id"]])))[
+                "data"
+            ]
+        )
+        headers = {
+            r["slot"]: json.loads(r["data"])
+            for r in self.db.query(f"select slot, data from incident_items where {alive}", params)
         }
-        self.db.table("snapshots").update(snapshot_id, values)
+        updates = {
+            (r["incident_slot"], r["slot"]): json.loads(r["data"])
+            for r in self.db.query(
+                f"select incident_slot, slot, data from update_items where {alive}", params
+            )
+        }
+        try:
+            return assemble(layout, headers, updates)
+        except KeyError as exc:
+            raise VerifyError(
+                f"version {row['id']}'s document cannot be rebuilt: item {exc} is missing; "
+                "`tracker rebuild` re-reads it from its raw body"
+            ) from exc
+
+    def open_incident_hashes(self, previous: dict[str, Any]) -> dict[str, str] | None:
+        """{slot: hash} of the incidents of `previous`, the newest version recorded.
+
+        None when that version was stored before documents were kept as items.
+        """
+        if not previous.get("layout_id"):
+            return None
+        rows = self.db.query(
+            "select slot, hash from incident_items where source_id = ? and until is null",
+            [previous["source_id"]],
+        )
+        return {r["slot"]: r["hash"] for r in rows}
+
+    def set_document(
+        self, snapshot_id: int, document: Document | None, cut: Pieces | None = None
+    ) -> Pieces | None:
+        """Store a version's document as item versions; the newest version of its source.
+
+        Versions of a source are recorded in order: rows alive at the previous one are closed
+        at this one when they changed. Returns the document's pieces.
+        """
+        row = self.snapshot(snapshot_id)
+        source_id = row["source_id"]
+        if document is None:
+            self.db.execute(
+                "update snapshots set document = null, doc_hash = null, layout_id = null "
+                "where id = ?",
+                [snapshot_id],
+            )
+            return None
+        cut = cut or pieces(document)
+        self._record_items(source_id, snapshot_id, cut)
+        self.db.execute(
+            "insert into layouts (source_id, hash, data) values (?, ?, ?) "
+            "on conflict (source_id, hash) do nothing",
+            [source_id, cut.layout_hash, canonical(cut.layout)],
+        )
+        layout_id = next(
+            iter(
+                self.db.query(
+                    "select id from layouts where source_id = ? and hash = ?",
+                    [source_id, cut.layout_hash],
+                )
+            )
+        )["id"]
+        self.db.execute(
+            "update snapshots set document = null, doc_hash = ?, layout_id = ? where id = ?",
+            [cut.document_hash, layout_id, snapshot_id],
+        )
+        self._documents[source_id] = (snapshot_id, document)
+        return cut
+
+    def _record_items(self, source_id: int, snapshot_id: int, cut: Pieces) -> None:
+        db = self.db.conn
+        open_rows = {
+            r[0]: (r[1], r[2], r[3])
+            for r in db.execute(
+                "select slot, id, hash, header_hash from incident_items "
+                "where source_id = ? and until is null",
+                [source_id],
+            )
+        }
+        for slot in cut.order:
+            piece = cut.incidents[slot]
+            current = open_rows.pop(slot, None)
+            if current is not None and current[1] == piece.hash:
+                continue
+            if current is not None and current[2] == piece.header_hash:
+                db.execute(
+                    "update incident_items set hash = ? where id = ?", [piece.hash, current[0]]
+                )
+            else:
+                if current is not None:
+                    db.execute(
+                        "update incident_items set until = ? where id = ?",
+                        [snapshot_id, current[0]],
+                    )
+                db.execute(
+                    "insert into incident_items (source_id, slot, hash, header_hash, data, since) "
+                    "values (?, ?, ?, ?, ?, ?)",
+                    [
+                        source_id,
+                        slot,
+                        piece.hash,
+                        piece.header_hash,
+                        canonical(piece.header),
+                        snapshot_id,
+                    ],
+                )
+            open_updates = {
+                r[0]: (r[1], r[2])
+                for r in db.execute(
+                    "select slot, id, hash from update_items "
+                    "where source_id = ? and incident_slot = ? and until is null",
+                    [source_id, slot],
+                )
+            }
+            for update_slot, data, update_hash in piece.updates:
+                was = open_updates.pop(update_slot, None)
+                if was is not None and was[1] == update_hash:
+                    continue
+                if was is not None:
+                    db.execute(
+                        "update update_items set until = ? where id = ?", [snapshot_id, was[0]]
+                    )
+                db.execute(
+                    "insert into update_items (source_id, incident_slot, slot, hash, data, since) "
+                    "values (?, ?, ?, ?, ?, ?)",
+                    [source_id, slot, update_slot, update_hash, canonical(data), snapshot_id],
+                )
+            for item_id, _ in open_updates.values():
+                db.execute("update update_items set until = ? where id = ?", [snapshot_id, item_id])
+        for slot, (item_id, _, _) in open_rows.items():
+            db.execute("update incident_items set until = ? where id = ?", [snapshot_id, item_id])
+            db.execute(
+                "update update_items set until = ? "
+                "where source_id = ? and incident_slot = ? and until is null",
+                [snapshot_id, source_id, slot],
+            )
 
     # -- derived history -----------------------------------------------------------------------
 
     def record_history(
-        self, source: str, snapshot_id: int, seen_at: str, document: Document
+        self,
+        source: str,
+        snapshot_id: int,
+        seen_at: str,
+        document: Document,
+        changed: Iterable[str] | None = None,
     ) -> None:
-        """Note every incident and update wording this version shows."""
+        """Note the incidents and update wordings this version shows.
+
+        `changed` names the incident keys that differ from the previous version (those it
+        shows and those it dropped); the others only have their `last_seen` moved. None means
+        every incident.
+        """
         source_id = self.source_id(source)
+        keys = None if changed is None else set(changed)
+        shown = {incident.key for incident in document.incidents}
+        if keys is not None:
+            unchanged = sorted(shown - keys)
+            self.db.execute(
+                "update incidents set last_seen = ? where source_id = ? "
+                "and key in (select value from json_each(?))",
+                [seen_at, source_id, json.dumps(unchanged)],
+            )
+        closing = set(shown if keys is None else keys)
+        if keys is None:
+            closing |= {
+                r["incident_key"]
+                for r in self.db.query(
+                    "select distinct incident_key from update_versions "
+                    "where source_id = ? and open = 1",
+                    [source_id],
+                )
+            }
+        self._close_wordings(source_id, snapshot_id, sorted(closing))
         for incident in document.incidents:
+            if keys is not None and incident.key not in keys:
+                continue
             self.db.execute(
                 """
                 insert into incidents
@@ -296,11 +543,11 @@ class Archive:
                     """
                     insert into update_versions
                       (source_id, incident_key, update_key, text, text_hash, posted_at, status,
-                       first_seen, last_seen, first_snapshot, last_snapshot)
-                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       first_seen, last_seen, first_snapshot, last_snapshot, open)
+                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
                     on conflict (source_id, incident_key, update_key, text_hash) do update set
                       last_seen = excluded.last_seen, last_snapshot = excluded.last_snapshot,
-                      posted_at = excluded.posted_at, status = excluded.status
+                      posted_at = excluded.posted_at, status = excluded.status, open = 1
                     """,
                     [
                         source_id,
@@ -317,29 +564,32 @@ class Archive:
                     ],
                 )
 
-    def extend_history(self, source: str, snapshot_id: int, seen_at: str) -> None:
-        """An unchanged fetch: everything the snapshot showed was still there at `seen_at`."""
-        source_id = self.source_id(source)
+    def _close_wordings(self, source_id: int, snapshot_id: int, incident_keys: list[str]) -> None:
+        """Wordings of these incidents shown until now are fixed at the previous version."""
+        if not incident_keys:
+            return
+        tips = list(
+            self.db.query(
+                "select id, last_seen from snapshots where source_id = ? and id < ? "
+                "and doc_hash is not null order by id desc limit 1",
+                [source_id, snapshot_id],
+            )
+        )
+        if not tips:
+            return
         self.db.execute(
-            "update update_versions set last_seen = max(last_seen, ?) "
-            "where source_id = ? and last_snapshot = ?",
-            [seen_at, source_id, snapshot_id],
+            "update update_versions set open = 0, last_seen = max(last_seen, ?), "
+            "last_snapshot = ? where source_id = ? and open = 1 "
+            "and incident_key in (select value from json_each(?))",
+            [tips[0]["last_seen"], tips[0]["id"], source_id, json.dumps(incident_keys)],
         )
 
     def earlier_texts(
         self, source: str, up_to: int | None = None
-    ) -> dict[tuple[str, str], set[str]]:
-        """Every wording each update has had; with `up_to`, those first seen by that version."""
-        texts: dict[tuple[str, str], set[str]] = {}
-        sql = "select incident_key, update_key, text from update_versions where source_id = ?"
-        params: list[Any] = [self.source_id(source)]
-        if up_to is not None:
-            sql += " and first_snapshot <= ?"
-            params.append(up_to)
-        rows = self.db.query(sql, params)
-        for row in rows:
-            texts.setdefault((row["incident_key"], row["update_key"]), set()).add(row["text"])
-        return texts
+    ) -> Mapping[tuple[str, str], frozenset[str]]:
+        """Every wording each (incident, update) has had, looked up by key as asked; with
+        `up_to`, only those first seen by that version."""
+        return _EarlierTexts(self.db, self.source_id(source), up_to)
 
     def store_edits(
         self,
@@ -401,8 +651,9 @@ class Archive:
 
     def clear_derived(self, source: str) -> None:
         source_id = self.source_id(source)
-        for table in ("edits", "update_versions", "incidents"):
+        for table in DERIVED:
             self.db.execute(f"delete from {table} where source_id = ?", [source_id])
+        self._documents.pop(source_id, None)
 
     # -- reading edits -------------------------------------------------------------------------
 
@@ -467,8 +718,8 @@ class Archive:
     def update_versions(self, source: str, incident_key: str) -> list[dict[str, Any]]:
         return list(
             self.db.query(
-                "select * from update_versions where source_id = ? and incident_key = ? "
-                "order by first_snapshot, id",
+                f"{_WORDINGS} where uv.source_id = ? and uv.incident_key = ? "
+                "order by uv.first_snapshot, uv.id",
                 [self.source_id(source), incident_key],
             )
         )
@@ -487,7 +738,8 @@ class Archive:
               incidents.title as incident_title,
               snippet(update_versions_fts, 0, '[', ']', ' … ', 16) as snippet
             from update_versions_fts
-              join update_versions on update_versions.rowid = update_versions_fts.rowid
+              join ({_WORDINGS}) update_versions
+                on update_versions.id = update_versions_fts.rowid
               join sources on sources.id = update_versions.source_id
               left join incidents on incidents.source_id = update_versions.source_id
                 and incidents.key = update_versions.incident_key
@@ -508,6 +760,86 @@ class Archive:
                 "join sources on sources.id = snapshots.source_id order by snapshots.id"
             )
         )
+
+    def fetch_digests(self) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "select fetches.id, fetches.sha256, fetches.snapshot_id, fetches.outcome, "
+                "sources.name as source from fetches "
+                "join sources on sources.id = fetches.source_id "
+                "where fetches.sha256 is not null order by fetches.id"
+            )
+        )
+
+    def fetches_without_body(self) -> list[dict[str, Any]]:
+        """Fetches recorded since every body is kept whose body is not in the store."""
+        after = int(self.setting("bodies_kept_after") or 0)
+        rows = self.db.query(
+            "select fetches.id, fetches.sha256, sources.name as source from fetches "
+            "join sources on sources.id = fetches.source_id "
+            "left join bodies on bodies.sha256 = fetches.sha256 "
+            "where fetches.id > ? and fetches.sha256 is not null and bodies.sha256 is null",
+            [after],
+        )
+        return [row for row in rows if not self.blobs.legacy_path(row["sha256"]).exists()]
+
+    def named_digests(self) -> set[str]:
+        """Every body sha256 a fetch or a snapshot names."""
+        rows = self.db.execute(
+            "select sha256 from fetches where sha256 is not null union select sha256 from snapshots"
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def drop_unnamed_bodies(self, named: set[str]) -> tuple[int, int]:
+        """Delete stored bodies nobody names and no kept body needs: (count, bytes)."""
+        rows = self.db.execute("select sha256, base, length(data) from bodies").fetchall()
+        base_of = {sha: base for sha, base, _ in rows}
+        needed: set[str] = set()
+        for sha in named:
+            while sha in base_of and sha not in needed:
+                needed.add(sha)
+                sha = base_of[sha]  # type: ignore[assignment]
+        dropped = [(sha, size) for sha, _, size in rows if sha not in needed]
+        for sha, _ in dropped:
+            self.db.execute("delete from bodies where sha256 = ?", [sha])
+        return len(dropped), sum(size for _, size in dropped)
+
+    def database_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.home.glob(f"{DB_NAME}*") if p.is_file())
+
+    def sizes_by_source(self) -> list[dict[str, Any]]:
+        """Per source: its bodies (count, bytes received, bytes stored) and its rows."""
+        out = []
+        for row in self.db.query("select id, name from sources order by name"):
+            sid = row["id"]
+            bodies = self.db.execute(
+                "select count(*), coalesce(sum(size), 0), coalesce(sum(length(data)), 0) "
+                "from bodies where source_id = ?",
+                [sid],
+            ).fetchone()
+            legacy = [
+                path
+                for (sha,) in self.db.execute(
+                    "select distinct sha256 from snapshots where source_id = ?", [sid]
+                ).fetchall()
+                if (path := self.blobs.legacy_path(sha)).exists()
+            ]
+            rows = {
+                table: self.db.execute(
+                    f"select count(*) from {table} where source_id = ?", [sid]
+                ).fetchone()[0]
+                for table in ("fetches", "snapshots", *DERIVED)
+            }
+            out.append(
+                {
+                    "source": row["name"],
+                    "bodies": bodies[0] + len(legacy),
+                    "body_bytes_received": bodies[1],
+                    "body_bytes_stored": bodies[2] + sum(p.stat().st_size for p in legacy),
+                    "rows": rows,
+                }
+            )
+        return out
 
     def dangling_fetches(self) -> list[dict[str, Any]]:
         return list(
@@ -566,6 +898,51 @@ def _evidence(row: dict[str, Any], prefix: str, snapshot_id: int | None) -> Evid
         reference=row[f"{prefix}_reference"],
         url=row[f"{prefix}_url"],
     )
+
+
+class _EarlierTexts(Mapping[tuple[str, str], frozenset[str]]):
+    """`{(incident key, update key): wordings}` of one source, read per key from the index."""
+
+    def __init__(self, db: sqlite_utils.Database, source_id: int, up_to: int | None = None):
+        self._db = db
+        self._source_id = source_id
+        # first_snapshot <= up_to; with no bound, every version's (ids are positive).
+        self._up_to = up_to if up_to is not None else 2**62
+        self._seen: dict[tuple[str, str], frozenset[str]] = {}
+
+    def __getitem__(self, key: tuple[str, str]) -> frozenset[str]:
+        if key not in self._seen:
+            rows = self._db.execute(
+                "select text from update_versions "
+                "where source_id = ? and incident_key = ? and update_key = ? "
+                "and first_snapshot <= ?",
+                [self._source_id, key[0], key[1], self._up_to],
+            ).fetchall()
+            self._seen[key] = frozenset(r[0] for r in rows)
+        texts = self._seen[key]
+        if not texts:
+            raise KeyError(key)
+        return texts
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, tuple) or len(key) != 2:
+            return False
+        try:
+            self[key]  # type: ignore[index]
+        except KeyError:
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        rows = self._db.execute(
+            "select distinct incident_key, update_key from update_versions "
+            "where source_id = ? and first_snapshot <= ?",
+            [self._source_id, self._up_to],
+        )
+        return iter([(r[0], r[1]) for r in rows.fetchall()])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def _text_hash(text: str) -> str:

@@ -1,53 +1,230 @@
-"""The blob store: every distinct raw body, compressed on disk, named by its SHA-256.
+"""The body store: every distinct raw body, byte-exact, named by its SHA-256.
 
-Blobs are named by the SHA-256 of the uncompressed body and written through the one atomic
-writer, so a blob that exists is always whole; the database row that points to it is written
-after.
+Bodies live in the database's `bodies` table, each compressed with zstandard against the
+previous body of the same source (that body is the dictionary), so a version costs what
+changed, not the page. Every `KEYFRAME_EVERY`-th body of a chain is stored whole, so reading
+any body decompresses at most that many. A body is written in the same transaction as the
+fetch row that names it: a killed run leaves either both or neither.
+
+Archives written before bodies moved into the database keep their gzip files under
+`blobs/<2 hex>/<2 hex>/<sha256>`; they are read where they are and never rewritten.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import zlib
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+import zstandard
 
 from ..errors import VerifyError
-from ..files import atomic_write
+
+KEYFRAME_EVERY = 32  # a read decompresses at most this many bodies
+KEYFRAME_LEVEL = 9  # a keyframe is written once per chain: worth a slower, smaller encoding
+DELTA_LEVEL = 3
+MAX_WINDOW_LOG = 27  # 128 MiB: what every zstd decoder accepts by default
+_CACHE_BYTES = 64 * 1024 * 1024
 
 
 def sha256(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-class BlobStore:
-    """`blobs/<2 hex>/<2 hex>/<sha256>`, gzip-compressed on disk."""
+@dataclass(frozen=True)
+class StoredBody:
+    """One row of the body store, as `verify` and `gc` see it."""
 
-    def __init__(self, root: Path):
-        self.root = root
+    sha256: str
+    source_id: int | None
+    base: str | None
+    depth: int
+    size: int
+    stored: int
 
-    def path(self, digest: str) -> Path:
-        return self.root / digest[:2] / digest[2:4] / digest
 
-    def put(self, body: bytes) -> str:
+class BodyStore:
+    """The `bodies` table, plus read access to the gzip files of older archives."""
+
+    def __init__(self, db: sqlite_utils.Database, legacy_root: Path):
+        self.db = db
+        self.root = legacy_root
+        self._cache: OrderedDict[str, bytes] = OrderedDict()
+        self._cached_bytes = 0
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def put(self, body: bytes, source_id: int, previous: str | None = None) -> str:
+        """Store `body` (once), as a delta on `previous` when that is a stored body.
+
+        Run inside the transaction that writes the row naming the body.
+        """
         digest = sha256(body)
-        target = self.path(digest)
-        if target.exists():
+        if self.exists(digest):
             return digest
-        # mtime=0 keeps the compressed file identical for identical bodies.
-        atomic_write(target, gzip.compress(body, mtime=0))
+        base_row = self._row(previous) if previous else None
+        base = None
+        if (
+            base_row is not None
+            and base_row["depth"] + 1 < KEYFRAME_EVERY
+            and _window_log(base_row["size"] + len(body)) <= MAX_WINDOW_LOG
+        ):
+            base = previous
+        if base is None:
+            data = zstandard.ZstdCompressor(level=KEYFRAME_LEVEL).compress(body)
+            depth = 0
+        else:
+            assert base_row is not None and previous is not None
+            data = _delta(self.get(previous), body)
+            depth = base_row["depth"] + 1
+        self.db.execute(
+            "insert into bodies (sha256, source_id, base, depth, size, data) "
+            "values (?, ?, ?, ?, ?, ?)",
+            [digest, source_id, base, depth, len(body), data],
+        )
+        self._remember(digest, body)
         return digest
 
+    # -- reading -------------------------------------------------------------------------------
+
     def get(self, digest: str) -> bytes:
-        path = self.path(digest)
-        try:
-            body = gzip.decompress(path.read_bytes())
-        except FileNotFoundError as exc:
-            raise VerifyError(f"blob {digest} is missing from {self.root}") from exc
-        except (OSError, EOFError) as exc:
-            raise VerifyError(f"blob {path} is damaged: {exc}") from exc
-        if sha256(body) != digest:
-            raise VerifyError(f"blob {path} does not hash to its name")
+        """The exact bytes whose SHA-256 is `digest`; VerifyError when they cannot be had."""
+        cached = self._cache.get(digest)
+        if cached is not None:
+            self._cache.move_to_end(digest)
+            return cached
+        chain = self._chain(digest)
+        if chain is None:
+            return self._legacy(digest)
+        body: bytes | None = None
+        for row in reversed(chain):
+            hit = self._cache.get(row["sha256"])
+            if hit is not None:
+                body = hit
+                continue
+            body = _decode(row, body)
+            self._remember(row["sha256"], body)
+        assert body is not None
         return body
 
     def exists(self, digest: str) -> bool:
-        return self.path(digest).exists()
+        return self.stored_in_database(digest) or self.legacy_path(digest).exists()
+
+    def stored_in_database(self, digest: str) -> bool:
+        return self._row(digest) is not None
+
+    def stored(self) -> Iterator[StoredBody]:
+        """Every row of the body store, in the order it was written (bases before deltas)."""
+        for row in self.db.query(
+            "select sha256, source_id, base, depth, size, length(data) as stored "
+            "from bodies order by rowid"
+        ):
+            yield StoredBody(**row)
+
+    def legacy_path(self, digest: str) -> Path:
+        return self.root / digest[:2] / digest[2:4] / digest
+
+    def forget(self) -> None:
+        self._cache.clear()
+        self._cached_bytes = 0
+
+    def _row(self, digest: str) -> dict[str, Any] | None:
+        rows = list(
+            self.db.query("select sha256, base, depth, size from bodies where sha256 = ?", [digest])
+        )
+        return rows[0] if rows else None
+
+    def _chain(self, digest: str) -> list[dict[str, Any]] | None:
+        """The rows from `digest` back to its keyframe (or to a body already in the cache)."""
+        chain: list[dict[str, Any]] = []
+        wanted: str | None = digest
+        while wanted is not None:
+            rows = list(
+                self.db.query(
+                    "select sha256, base, depth, size, data from bodies where sha256 = ?", [wanted]
+                )
+            )
+            if not rows:
+                if not chain:
+                    return None
+                raise VerifyError(
+                    f"body {digest[:12]} cannot be read: the body it is stored against "
+                    f"({wanted[:12]}) is missing from the database"
+                )
+            row = rows[0]
+            chain.append(row)
+            if wanted in self._cache or row["base"] is None:
+                break
+            if len(chain) > KEYFRAME_EVERY + 1:
+                raise VerifyError(f"body {digest[:12]} cannot be read: its delta chain loops")
+            wanted = row["base"]
+        return chain
+
+    def _legacy(self, digest: str) -> bytes:
+        path = self.legacy_path(digest)
+        try:
+            body = gzip.decompress(path.read_bytes())
+        except FileNotFoundError as exc:
+            raise VerifyError(
+                f"body {digest[:12]} is missing (not in the database nor at {path})"
+            ) from exc
+        except (OSError, EOFError, zlib.error) as exc:
+            raise VerifyError(f"body file {path} is damaged: {exc}") from exc
+        if sha256(body) != digest:
+            raise VerifyError(f"body file {path} does not hash to its name")
+        return body
+
+    def _remember(self, digest: str, body: bytes) -> None:
+        if digest in self._cache:
+            return
+        self._cache[digest] = body
+        self._cached_bytes += len(body)
+        while self._cached_bytes > _CACHE_BYTES and len(self._cache) > 1:
+            _, dropped = self._cache.popitem(last=False)
+            self._cached_bytes -= len(dropped)
+
+
+def _window_log(size: int) -> int:
+    return max(10, (max(size, 1) - 1).bit_length())
+
+
+def _delta(previous: bytes, body: bytes) -> bytes:
+    """`body` compressed with `previous` as a raw-content dictionary.
+
+    The window covers both, and the match tables are sized for the dictionary: at the level's
+    defaults zstd forgets the start of a large dictionary and the delta is as big as the page.
+    """
+    window = _window_log(len(previous) + len(body))
+    table = min(window, 22)
+    params = zstandard.ZstdCompressionParameters.from_level(
+        DELTA_LEVEL, window_log=window, hash_log=table, chain_log=table
+    )
+    dictionary = zstandard.ZstdCompressionDict(previous, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+    return zstandard.ZstdCompressor(compression_params=params, dict_data=dictionary).compress(body)
+
+
+def _decode(row: dict[str, Any], base: bytes | None) -> bytes:
+    digest = row["sha256"]
+    try:
+        if row["base"] is None:
+            decoder = zstandard.ZstdDecompressor(max_window_size=2**MAX_WINDOW_LOG)
+        else:
+            assert base is not None
+            dictionary = zstandard.ZstdCompressionDict(
+                base, dict_type=zstandard.DICT_TYPE_RAWCONTENT
+            )
+            decoder = zstandard.ZstdDecompressor(
+                dict_data=dictionary, max_window_size=2**MAX_WINDOW_LOG
+            )
+        body = decoder.decompress(row["data"], max_output_size=row["size"])
+    except zstandard.ZstdError as exc:
+        raise VerifyError(f"body {digest[:12]} is damaged: zstandard says {exc}") from exc
+    if len(body) != row["size"] or sha256(body) != digest:
+        raise VerifyError(f"body {digest[:12]} is damaged: it does not hash to its name")
+    return body

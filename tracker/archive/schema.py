@@ -242,3 +242,99 @@ def m005_edit_entry_ids(db: sqlite_utils.Database) -> None:
         db.execute("update edits set entry_id = ? where id = ?", [entry, row["id"]])
     db.create_view("edits_readable", READABLE, replace=True)
     db.create_view("edits_atom", ATOM, replace=True)
+
+
+@migrations()
+def m007_bodies_and_items(db: sqlite_utils.Database) -> None:
+    """Delta-compressed bodies in the database; documents stored as item versions.
+
+    Rows written before keep their `document` JSON and their gzip body files: both are read
+    as they are. From here on every fetch that brought a body keeps it (`bodies_kept_after`
+    is the last fetch recorded before, which `verify` does not hold to that).
+    """
+    db.execute(
+        """
+        create table bodies (
+          sha256 text primary key,
+          source_id integer references sources(id),
+          base text,
+          depth integer not null,
+          size integer not null,
+          data blob not null
+        )
+        """
+    )
+    db.execute("create index bodies_source on bodies (source_id)")
+    db.execute("create index bodies_base on bodies (base)")
+    # One row per item version: `since` is the first snapshot that showed it, `until` the
+    # first that no longer did (null while the newest version still shows it).
+    db.execute(
+        """
+        create table incident_items (
+          id integer primary key,
+          source_id integer not null references sources(id),
+          slot text not null,
+          hash text not null,
+          header_hash text not null,
+          data text not null,
+          since integer not null,
+          until integer
+        )
+        """
+    )
+    db.execute("create index incident_items_open on incident_items (source_id, until, slot)")
+    db.execute("create index incident_items_since on incident_items (source_id, since)")
+    db.execute(
+        """
+        create table update_items (
+          id integer primary key,
+          source_id integer not null references sources(id),
+          incident_slot text not null,
+          slot text not null,
+          hash text not null,
+          data text not null,
+          since integer not null,
+          until integer
+        )
+        """
+    )
+    db.execute(
+        "create index update_items_open on update_items (source_id, incident_slot, until, slot)"
+    )
+    db.execute("create index update_items_since on update_items (source_id, since)")
+    db.execute(
+        """
+        create table layouts (
+          id integer primary key,
+          source_id integer not null references sources(id),
+          hash text not null,
+          data text not null
+        )
+        """
+    )
+    db.execute("create unique index layouts_hash on layouts (source_id, hash)")
+    db.table("snapshots").add_column("layout_id", int)
+    # A wording still shown by the newest version is `open`: its last_seen/last_snapshot are
+    # that version's, read through, so an unchanged version writes nothing per update.
+    db.table("update_versions").add_column("open", int)
+    db.execute(
+        """
+        update update_versions set open = 1
+        where last_snapshot = (
+          select max(id) from snapshots
+          where snapshots.source_id = update_versions.source_id and doc_hash is not null
+        )
+        """
+    )
+    db.execute("create index update_versions_open on update_versions (source_id, open)")
+    db.execute(
+        "create index update_versions_update on update_versions (source_id, incident_key, "
+        "update_key)"
+    )
+    db.execute("create index fetches_snapshot on fetches (snapshot_id)")
+    db.execute("create index edits_before on edits (before_snapshot)")
+    db.execute(
+        "insert into settings (key, value) select 'bodies_kept_after', "
+        "coalesce(max(id), 0) from fetches where true "
+        "on conflict (key) do update set value = excluded.value"
+    )

@@ -7,7 +7,15 @@ Commands live by subject: sources, fetching, reading, maintenance, publishing, h
 
 from __future__ import annotations
 
-from . import fetching, history, maintenance, publishing, reading, sources  # noqa: F401 - commands
+from . import (  # noqa: F401 - commands
+    fetching,
+    history,
+    maintenance,
+    publishing,
+    reading,
+    sources,
+    storage,
+)
 from .app import cli
 
 cli.add_command(history.import_)

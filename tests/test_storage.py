@@ -1,0 +1,338 @@
+"""The body store and item versions: every body kept byte for byte, every version rebuilt."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tracker.archive import Archive
+from tracker.archive.blobs import KEYFRAME_EVERY
+from tracker.edits import detect
+from tracker.extract import extract
+from tracker.importers import import_git
+from tracker.models import Source
+
+FIXTURES = Path(__file__).parent / "fixtures"
+V0 = FIXTURES / "archive-v0"
+PAYLOAD = json.loads((FIXTURES / "formats" / "statuspage-incidents.json").read_text())
+
+
+def history(commits: int, incidents: int = 30) -> list[bytes]:
+    """Airbrake's incidents.json as a scraper commits it: every commit changes the bytes.
+
+    Odd commits only restamp the page (`updated_at`): noise, the same document. Even ones
+    reword an update, add one, or (every tenth) drop the oldest incident.
+    """
+    template = PAYLOAD["incidents"][0]
+    items = []
+    for n in range(incidents):
+        item = copy.deepcopy(template)
+        item["id"] = f"inc{n:04d}"
+        item["name"] = f"{template['name']} ({n})"
+        item["created_at"] = f"2023-03-{1 + n % 28:02d}T07:53:20.848-07:00"
+        for u, update in enumerate(item["incident_updates"]):
+            update["id"] = f"inc{n:04d}u{u}"
+        items.append(item)
+    versions = []
+    for index in range(commits):
+        target = items[index % len(items)]
+        if index % 20 == 10 and len(items) > 5:
+            items.pop()
+        elif index % 4 == 0:
+            target["incident_updates"][0]["body"] += f" Reworded ({index})."
+        elif index % 4 == 2:
+            update = copy.deepcopy(target["incident_updates"][0])
+            update["id"] = f"{target['id']}n{index}"
+            update["body"] = f"We are still investigating ({index})."
+            update["created_at"] = update["display_at"] = "2023-04-13T10:00:00.000-07:00"
+            target["incident_updates"].insert(0, update)
+        page = dict(
+            PAYLOAD["page"], updated_at=f"2023-04-13T{index // 60 % 24:02d}:{index % 60:02d}:00Z"
+        )
+        versions.append(json.dumps({"page": page, "incidents": items}, indent=2).encode())
+    return versions
+
+
+def build_repo(path: Path, versions: list[bytes], file: str = "incidents.json") -> None:
+    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
+    stream = bytearray()
+    for index, body in enumerate(versions):
+        stream += b"blob\nmark :%d\ndata %d\n" % (index + 1, len(body)) + body + b"\n"
+        stream += b"commit refs/heads/main\n"
+        stream += b"committer Scraper <s@example.com> %d +0000\n" % (1_681_372_800 + index * 600)
+        stream += b"data 7\nLatest\n"
+        stream += b"M 100644 :%d %s\n\n" % (index + 1, file.encode())
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=path, input=bytes(stream), check=True)
+    subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=path, check=True)
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> tuple[Path, list[bytes]]:
+    path = tmp_path_factory.mktemp("history") / "repo"
+    versions = history(90)
+    build_repo(path, versions)
+    return path, versions
+
+
+def imported(home: Path, repo: Path) -> Archive:
+    archive = Archive(home)
+    import_git(archive, repo, "incidents.json", source="airbrake", fmt="statuspage")
+    return archive
+
+
+def test_every_fetched_body_comes_back_byte_for_byte(home, repo):
+    path, versions = repo
+    archive = imported(home, path)
+    fetches = list(reversed(archive.fetches("airbrake")))
+    assert len(fetches) == len(versions)
+    outcomes = {f["outcome"] for f in fetches}
+    assert outcomes == {"new", "unchanged"}  # noise fetches keep their bodies too
+    archive.blobs.forget()
+    for fetch, body in zip(fetches, versions, strict=True):
+        assert archive.fetch_body(fetch["id"]) == body
+        assert archive.body(fetch["sha256"]) == body
+    depths = [s.depth for s in archive.blobs.stored()]
+    assert max(depths) == KEYFRAME_EVERY - 1 and depths.count(0) == 3  # keyframes every K
+    stored = sum(s.stored for s in archive.blobs.stored())
+    assert stored < sum(map(len, versions)) / 20
+    archive.close()
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    start=st.binary(min_size=0, max_size=3000),
+    edits=st.lists(
+        st.tuples(st.integers(0, 4000), st.integers(0, 50), st.binary(max_size=40)),
+        min_size=KEYFRAME_EVERY + 3,
+        max_size=KEYFRAME_EVERY * 2 + 5,
+    ),
+)
+def test_round_trip_across_keyframes(tmp_path_factory, start, edits):
+    home = tmp_path_factory.mktemp("home")
+    archive = Archive(home)
+    source_id = archive.source_id(archive.add_source(Source("s", "https://x.test/", "auto")).name)
+    bodies = [start]
+    for at, cut, insert in edits:
+        body = bodies[-1]
+        at = at % (len(body) + 1)
+        bodies.append(body[:at] + insert + body[at + cut :])
+    previous = None
+    with archive.transaction():
+        for body in bodies:
+            previous = archive.blobs.put(body, source_id, previous)
+    archive.blobs.forget()
+    for body in reversed(bodies):
+        archive.blobs.forget()
+        assert archive.body(__import__("hashlib").sha256(body).hexdigest()) == body
+    archive.close()
+
+
+def test_show_at_any_time_is_the_extracted_document(home, repo):
+    path, _ = repo
+    archive = imported(home, path)
+    snapshots = archive.snapshots("airbrake")
+    assert len(snapshots) > 40
+    source = archive.get_source("airbrake")
+    archive._documents.clear()
+    for row in snapshots:
+        body = archive.body(row["sha256"])
+        expected = extract(source.format, body, row["content_type"], {}, row["final_url"])
+        assert archive.document(row) == expected
+        assert row["document"] is None and row["doc_hash"] == expected.hash()
+    archive.close()
+
+
+def test_detection_on_changed_incidents_finds_what_whole_pages_do(home, repo):
+    path, _ = repo
+    archive = imported(home, path)
+    snapshots = archive.snapshots("airbrake")
+    wordings = archive.db.execute(
+        "select incident_key, update_key, text, first_snapshot from update_versions"
+    ).fetchall()
+
+    def shape(e):
+        return (
+            e.kind,
+            e.incident_key,
+            e.update_key,
+            e.field,
+            e.old,
+            e.new,
+            e.silent,
+            e.revert,
+            e.backdated,
+            e.flags,
+        )
+
+    stored = {shape(r.event) for r in archive.edit_records(sources=["airbrake"])}
+    full = set()
+    for before, after in zip(snapshots, snapshots[1:], strict=False):
+        texts: dict[tuple[str, str], set[str]] = {}
+        for incident, update, text, first in wordings:
+            if first < after["id"]:
+                texts.setdefault((incident, update), set()).add(text)
+        for e in detect(
+            archive.document(before),
+            archive.document(after),
+            previous_seen_at=before["last_seen"],
+            earlier_texts=texts,
+        ):
+            full.add(shape(e))
+    assert stored == full and len(stored) > 30
+    archive.close()
+
+
+def test_running_twice_stores_nothing_new(home, repo, tracker):
+    path, _ = repo
+    tables = ("fetches", "snapshots", "bodies", "incident_items", "update_items", "layouts")
+
+    def counts():
+        with sqlite3.connect(home / "tracker.db") as conn:
+            return [conn.execute(f"select count(*) from {t}").fetchone()[0] for t in tables]
+
+    args = ("import", "git", str(path), "incidents.json", "--source", "a", "--format", "statuspage")
+    tracker(*args)
+    first = counts()
+    tracker(*args)
+    assert counts() == first
+
+
+@pytest.mark.parametrize("damage", ["flip", "remove"])
+def test_a_broken_delta_makes_verify_name_the_version(home, repo, tracker, damage):
+    path, _ = repo
+    imported(home, path).close()
+    assert "ok" in tracker("verify").stdout
+    with sqlite3.connect(home / "tracker.db") as conn:
+        sha, data = conn.execute(
+            "select sha256, data from bodies where depth = 5 order by rowid limit 1"
+        ).fetchone()
+        (version,) = conn.execute(
+            "select id from snapshots where sha256 = ? union all "
+            "select -id from fetches where sha256 = ? limit 1",
+            [sha, sha],
+        ).fetchone()
+        if damage == "flip":
+            data = bytearray(data)
+            data[len(data) // 2] ^= 0xFF
+            conn.execute("update bodies set data = ? where sha256 = ?", [bytes(data), sha])
+        else:
+            conn.execute("delete from bodies where sha256 = ?", [sha])
+    result = tracker("verify", code=3)
+    assert "Traceback" not in result.output
+    named = f"airbrake version {version}" if version > 0 else f"airbrake fetch {-version}"
+    lines = result.stderr.splitlines()
+    assert any(named in line for line in lines), lines
+    assert any("cannot be read" in line for line in lines)  # what was stored on it
+    assert all(line.startswith("problem: ") for line in lines)
+
+
+def test_a_damaged_gzip_body_of_an_older_archive_is_one_line(tmp_path, tracker):
+    home = tracker.home
+    shutil.copytree(V0 / "home", home, dirs_exist_ok=True)
+    blob = next(p for p in (home / "blobs").rglob("*") if p.is_file())
+    data = bytearray(blob.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    blob.write_bytes(bytes(data))
+    result = tracker("verify", code=3)
+    assert "Traceback" not in result.output and "damaged" in result.stderr
+
+
+def test_an_archive_of_the_previous_release_reads_the_same_after_upgrade(tracker):
+    shutil.copytree(V0 / "home", tracker.home, dirs_exist_ok=True)
+    for name in ("gcp", "airbrake", "apple"):
+        expected = json.loads((V0 / f"show-{name}.json").read_text())
+        assert tracker.json("show", name, "--json") == expected
+    at = tracker.json("show", "gcp", "--at", "2026-08-20T22:00:00Z", "--json")
+    assert at == json.loads((V0 / "show-gcp-at.json").read_text())
+    assert tracker.json("changes", "--all", "--json") == json.loads(
+        (V0 / "changes.json").read_text()
+    )
+    assert "checked 7 versions: ok" in tracker("verify").stdout
+    # New versions go on top of the old ones: delta-compressed, compared with the old document.
+    archive = Archive(tracker.home)
+    old = archive.latest_snapshots("apple")[0]
+    body = archive.body(old["sha256"]).replace(b"some users", b"a few users")
+    from tracker.ingest import ingest
+    from tracker.models import FetchResult
+
+    result = FetchResult(
+        url=old["url"],
+        started_at="2013-07-24T08:00:00Z",
+        finished_at="2013-07-24T08:00:00Z",
+        status=200,
+        headers={"Content-Type": "application/javascript"},
+        body=body,
+    )
+    assert ingest(archive, archive.get_source("apple"), result).edits == 1
+    archive.close()
+    assert "checked 8 versions: ok" in tracker("verify").stdout
+    assert tracker("rebuild").exit_code == 0
+    changes = tracker.json("changes", "--all", "--json")
+    assert any((c["new"] or "").endswith("a few users were affected") for c in changes)
+    assert "ok" in tracker("verify").stdout
+
+
+def test_a_run_killed_while_storing_bodies_leaves_an_archive_that_verifies(tmp_path, tracker):
+    path = tmp_path / "repo"
+    versions = history(300, incidents=60)
+    build_repo(path, versions)
+    env = {**os.environ, "TRACKER_HOME": str(tracker.home)}
+    command = [sys.executable, "-m", "tracker", "import", "git", str(path), "incidents.json"]
+    command += ["--source", "airbrake", "--format", "statuspage"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while _fetch_count(tracker.home) < 40 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait(10)
+    assert 0 < _fetch_count(tracker.home) < len(versions)
+    assert "ok" in tracker("verify").stdout
+    rerun = subprocess.run(command, env=env, capture_output=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert _fetch_count(tracker.home) == len(versions)
+    assert "ok" in tracker("verify").stdout
+
+
+def _fetch_count(home: Path) -> int:
+    try:
+        with sqlite3.connect(home / "tracker.db", timeout=5) as conn:
+            return conn.execute("select count(*) from fetches").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_gc_drops_leftovers_and_reports_sizes(home, repo, tracker):
+    path, versions = repo
+    imported(home, path).close()
+    leftover = home / "blobs" / "ab" / "cd" / ".tmp-x1y2"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"half a body")
+    unnamed = home / "blobs" / "ab" / "cd" / ("ab" * 32)
+    unnamed.write_bytes(b"nobody names me")
+    report = tracker.json("gc", "--json")
+    assert report["removed"]["temp_files"] == 1 and report["removed"]["orphan_body_files"] == 1
+    assert not leftover.exists() and not unnamed.exists()
+    [airbrake] = report["sources"]
+    assert airbrake["bodies"] == len(set(versions))
+    assert airbrake["body_bytes_received"] == sum(len(v) for v in set(versions))
+    assert 0 < airbrake["body_bytes_stored"] < airbrake["body_bytes_received"] / 20
+    assert airbrake["rows"]["fetches"] == len(versions)
+    assert "airbrake: 90 bodies" in tracker("gc").stdout
+    assert "ok" in tracker("verify").stdout
+    # After a purge the bodies nobody names go too.
+    tracker("remove", "airbrake", "--purge")
+    assert tracker.json("gc", "--json")["removed"]["orphan_bodies"] == len(set(versions))
