@@ -114,10 +114,14 @@ def _child(*args: str) -> dict:
 
 
 def archive_bytes(home: Path) -> tuple[int, int]:
-    """(database bytes, body store bytes) of a data directory."""
-    database = sum(p.stat().st_size for p in home.glob("tracker.db*"))
-    bodies = sum(p.stat().st_size for p in (home / "blobs").rglob("*") if p.is_file())
-    return database, bodies
+    """(database bytes other than bodies, stored body bytes) of a data directory."""
+    import sqlite3
+
+    total = sum(p.stat().st_size for p in home.glob("tracker.db*"))
+    files = sum(p.stat().st_size for p in (home / "blobs").rglob("*") if p.is_file())
+    with sqlite3.connect(home / "tracker.db") as conn:
+        (stored,) = conn.execute("select coalesce(sum(length(data)), 0) from bodies").fetchone()
+    return total - stored, stored + files
 
 
 def mb(count: float) -> str:
@@ -145,13 +149,13 @@ def report(label: str, repo: Path, file: str, source: str, fmt: str, pack: int |
     if pack is not None:
         ratio = (database + bodies) / pack
         print(
-            f"  archive     {mb(database + bodies):>10}  (database {mb(database)}, bodies "
+            f"  archive     {mb(database + bodies):>10}  (rows {mb(database)}, bodies "
             f"{mb(bodies)})   floor: git pack {mb(pack)} ({ratio:.2f}x; "
             f"read {mb(floor['bytes'])} of versions)"
         )
     else:
         print(
-            f"  archive     {mb(database + bodies):>10}  (database {mb(database)}, bodies "
+            f"  archive     {mb(database + bodies):>10}  (rows {mb(database)}, bodies "
             f"{mb(bodies)})   floor: {mb(floor['bytes'])} of versions read"
         )
     print(f"  peak memory {mb(first['maxrss']):>10}   floor: the bare read {mb(floor['maxrss'])}")
