@@ -52,3 +52,19 @@ def test_every_command_has_help_with_an_example(path):
     assert result.exit_code == 0
     assert "Example" in result.output, f"`tracker {' '.join(path)} --help` shows no example"
     assert f"tracker {' '.join(path)}" in result.output.split("Example", 1)[1]
+
+
+def test_the_readme_reference_is_generated_from_the_help():
+    """Every command and option is in the README, as `make docs` writes it from --help."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent.parent / "docs" / "reference.py"
+    spec = importlib.util.spec_from_file_location("reference", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    readme = module.README.read_text("utf-8")
+    assert module.reference() in readme, "README.md is stale: run `make docs`"
+    for command_path in ALL:
+        assert f"`tracker {' '.join(command_path)}" in readme

@@ -213,7 +213,7 @@ def test_any_time_reads_as_utc_or_missing_never_an_overflow(moment: datetime) ->
         if result is not None:
             assert ISO_UTC.match(result), (text, result)
             parsed = datetime.fromisoformat(result)
-            assert parsed - timedelta(days=365) < parsed + timedelta(days=365)
+            assert 1 < parsed.year < 9999, (text, result)
         if moment.year >= 100:  # RFC 822 reads two-digit years as 19xx/20xx
             assert result == (expected.strftime("%Y-%m-%dT%H:%M:%SZ") if expected else None)
 

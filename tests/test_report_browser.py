@@ -93,7 +93,12 @@ def test_browser_screenshot_of_hostile_report(hostile_page, tmp_path):
         "--window-size=1280,1600",
         hostile_page.as_uri(),
     )
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (1280, 1600)
+    # A blank page compresses to a few kilobytes; the rendered report does not.
+    assert len(data) > 20_000, len(data)
 
 
 def test_browser_renders_seed_dossier_with_diff_marks(tmp_path):

@@ -24,7 +24,7 @@ def report(
 ) -> None:
     """Write a static HTML report: ranked edits and a dossier per incident.
 
-    PATH ending in .html gives one self-contained file; otherwise a directory with index.html.
+    -o ending in .html gives one self-contained file; otherwise a directory with index.html.
     The report runs no scripts and loads nothing from the network.
 
     \b
