@@ -192,3 +192,50 @@ def test_escape_sequences_never_swallow_or_glue_words():
     assert normalize("All \x1b[31mRED\x1b[0m users \x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\") == (
         "All RED users link"
     )
+
+
+def test_outputs_never_overwrite_the_evidence(tracker, home, httpserver):
+    httpserver.expect_request("/api").respond_with_data(BODY, content_type=JSON)
+    tracker("add", httpserver.url_for("/api"), "--name", "s", "--format", "statuspage")
+    tracker("fetch")
+    database = (home / "tracker.db").read_bytes()
+    for args in (
+        ["export", "-o", str(home / "tracker.db")],
+        ["feed", "-o", str(home / "tracker.db")],
+        ["export", "-o", str(home / "tracker.db-wal")],
+        ["report", "-o", str(home / "blobs")],
+        ["report", "-o", str(home / "blobs" / "x" / "r.html")],
+    ):
+        result = tracker(*args, code=1)
+        assert "refusing to write" in result.stderr and "Traceback" not in result.output, args
+    assert (home / "tracker.db").read_bytes()[:100] == database[:100]
+    tracker("verify")
+    tracker("feed", "-o", str(home / "feed.xml"))  # the nightly job's own outputs are fine
+    tracker("report")
+
+
+def test_a_corrupt_database_is_one_line_on_every_command(tracker, home):
+    (home / "tracker.db").write_bytes(b"\x8f\x13 not sqlite at all " * 300)
+    for args in (["sources"], ["verify"], ["changes"], ["fetch"]):
+        result = tracker(*args, code=1)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "tracker.db is damaged" in lines[0], (args, result.stderr)
+        assert "tracker verify" in lines[0]
+
+
+def test_a_held_write_lock_delays_a_write_instead_of_failing_it(tracker, home, httpserver):
+    import sqlite3
+    import threading
+    import time
+
+    httpserver.expect_request("/api").respond_with_data(BODY, content_type=JSON)
+    tracker("add", httpserver.url_for("/api"), "--name", "s", "--format", "statuspage")
+    other = sqlite3.connect(home / "tracker.db", isolation_level=None, check_same_thread=False)
+    other.execute("begin immediate")  # a backup or another tool holding the write lock
+    threading.Timer(2.0, lambda: other.execute("commit")).start()
+    started = time.monotonic()
+    tracker("add", httpserver.url_for("/api"), "--name", "t", "--format", "statuspage")
+    tracker("fetch")
+    assert time.monotonic() - started >= 1.5
+    assert {row["outcome"] for row in tracker.json("log", "t", "--json")} == {"new"}
+    other.close()

@@ -115,7 +115,7 @@ class Archive:
             "added_at": source.added_at,
             "removed_at": None,
         }
-        with self.db.atomic():
+        with self.transaction():
             if row:
                 self.db.table("sources").update(row["id"], values)
             else:
@@ -192,12 +192,12 @@ class Archive:
         return [_source(row) for row in rows]
 
     def set_format(self, name: str, fmt: str) -> None:
-        with self.db.atomic():
+        with self.transaction():
             self.db.execute("update sources set format = ? where name = ?", [fmt, name])
 
     def remove_source(self, name: str, *, purge: bool, when: str) -> None:
         source_id = self.source_id(name)
-        with self.db.atomic():
+        with self.transaction():
             if not purge:
                 self.db.table("sources").update(source_id, {"removed_at": when})
                 return

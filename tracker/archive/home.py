@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import LockedError, UsageError
+from ..errors import LockedError, OutputError, UsageError
 from ..times import now
 
 DEFAULT_HOME = "snapshots"
@@ -27,6 +27,25 @@ def resolve_home(option: str | os.PathLike[str] | None) -> Path:
     except OSError as exc:
         raise UsageError(f"cannot create data directory {home}: {exc.strerror}") from exc
     return home
+
+
+def check_output(home: Path, target: Path) -> None:
+    """Refuse an output path inside the evidence: the database, its journals, the blob store.
+
+    Reports and feeds may live in the data directory (the nightly job writes them there);
+    nothing may overwrite what they are evidence of.
+    """
+    home = home.resolve()
+    where = Path(target).expanduser().resolve()
+    protected = [home / "blobs", home / "lock"] + [
+        home / f"{DB_NAME}{suffix}" for suffix in ("", "-wal", "-shm", "-journal")
+    ]
+    for path in protected:
+        if where == path or path in where.parents:
+            raise OutputError(
+                f"refusing to write {target}: it is inside the archive's evidence ({path}); "
+                "choose an output path outside the database and the blob store"
+            )
 
 
 @contextmanager

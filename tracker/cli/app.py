@@ -15,6 +15,7 @@ import click
 
 from .. import __version__, maintenance
 from ..archive import Archive, open_archive
+from ..archive.home import DB_NAME, resolve_home
 from ..edits.classify import FLAGS
 from ..errors import TrackerError
 from ..publish.records import Filters
@@ -34,6 +35,16 @@ class TrackerGroup(click.Group):
         except sqlite3.OperationalError as exc:
             # Busy for longer than the busy timeout, a full disk, a read-only directory.
             click.echo(f"tracker: the archive database could not be used: {exc}", err=True)
+            ctx.exit(1)
+        except sqlite3.DatabaseError as exc:
+            # Random bytes or a truncated file where tracker.db should be.
+            where = resolve_home((ctx.obj or {}).get("home")) / DB_NAME
+            click.echo(
+                f"tracker: {where} is damaged or not a status-tracker database ({exc}); "
+                "restore it from a backup or a copy of the data directory, then run "
+                "`tracker verify`",
+                err=True,
+            )
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("tracker: interrupted; everything stored so far is kept", err=True)

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from .. import publish
+from ..archive.home import check_output
+from ..files import atomic_write
 from .app import archive_for, cli, filter_options, make_filters
 
 
@@ -34,6 +36,7 @@ def report(
     """
     with archive_for(ctx) as archive:
         target = output or archive.home / "report"
+        check_output(archive.home, target)
         publish.write_report(archive, target, make_filters(sources, since, flags, silent))
     shown = target if str(target).endswith(".html") else target / "index.html"
     click.echo(f"wrote {shown}")
@@ -60,7 +63,8 @@ def feed(
     with archive_for(ctx) as archive:
         data = publish.feed_bytes(archive, make_filters(sources, since, flags, silent))
     if output:
-        publish.atomic_write(output, data)
+        check_output(archive.home, output)
+        atomic_write(output, data)
         click.echo(f"wrote {output}")
     else:
         click.echo(data.decode("utf-8"), nl=False)
@@ -101,7 +105,8 @@ def export_command(
             archive, fmt, what, make_filters(sources, since, flags, silent, True)
         )
     if output:
-        publish.atomic_write(output, text.encode("utf-8"))
+        check_output(archive.home, output)
+        atomic_write(output, text.encode("utf-8"))
         click.echo(f"wrote {output}")
     else:
         click.echo(text, nl=False)
