@@ -56,9 +56,7 @@ _DATE_ONLY = re.compile(
 )
 _DAY = re.compile(r"([A-Z][a-z]{2})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})")
 _WORDS = re.compile(r"[^\W\d_]{3,}")
-_POSTED = re.compile(
-    r"^[\s\W]*(?:(?:posted|updated|published)\b[\s\W]*)?|[\s\W]+$", re.IGNORECASE
-)
+_POSTED = re.compile(r"^[\s\W]*(?:(?:posted|updated|published)\b[\s\W]*)?|[\s\W]+$", re.IGNORECASE)
 _SEPARATOR = re.compile(r"^\s*[-\u2013\u2014:|]\s*|\s*[-\u2013\u2014|]\s*$")
 _MIN_INCIDENTS = 2
 _SAMPLE = 12
