@@ -17,6 +17,11 @@ from pathlib import Path
 
 from tracker.extract import extract
 
+try:  # run as a script (`python benchmarks/bench_extract.py`) or through `python -m benchmarks`
+    from benchmarks import sitegen
+except ImportError:  # pragma: no cover - the script's own folder is on sys.path instead
+    import sitegen  # type: ignore[no-redef]
+
 FIXTURES = Path(__file__).parent.parent / "tests" / "fixtures" / "formats"
 RUNS = 3
 
@@ -135,6 +140,13 @@ def html(target: int) -> bytes:
     return f"<html><head><title>Status</title></head><body>{body}</body></html>".encode()
 
 
+def incident_page(target: int) -> bytes:
+    """A generated status page in a common (non-Statuspage) layout, with as many incidents as
+    fill `target` bytes."""
+    per_incident = len(sitegen.render(sitegen.site(0, incidents=10), 0, padded=False)) // 10
+    return sitegen.render(sitegen.site(0, incidents=max(1, target // per_incident)), 0, False)
+
+
 CASES: list[tuple[str, str, Callable[[int], bytes]]] = [
     ("statuspage (API JSON)", "statuspage", statuspage_json),
     ("statuspage (HTML page)", "statuspage", statuspage_html),
@@ -145,7 +157,27 @@ CASES: list[tuple[str, str, Callable[[int], bytes]]] = [
     ("aws (data.json)", "aws", aws),
     ("feed (RSS)", "feed", feed),
     ("html (generic page)", "html", html),
+    ("html (incident layout)", "html", incident_page),
 ]
+
+
+def per_page() -> None:
+    """Milliseconds per ~150 KB page, the size of a real status page."""
+    pages = [
+        ("html: generated 60-incident page", "html", sitegen.page_bytes(0, 0, 1)),
+        ("html: generated, <article> layout", "html", sitegen.page_bytes(1, 0, 1)),
+        ("statuspage: HTML page", "statuspage", statuspage_html(150_000)),
+    ]
+    for label, fmt, body in pages:
+        best = float("inf")
+        for _ in range(RUNS * 3):
+            started = time.perf_counter()
+            document = extract(fmt, body)
+            best = min(best, time.perf_counter() - started)
+        print(
+            f"{label:<36}{len(body) / 1000:>6.0f} KB{len(document.incidents):>6} incidents"
+            f"{best * 1000:>8.1f} ms"
+        )
 
 
 def main(megabytes: float = 5.0) -> None:
@@ -165,4 +197,5 @@ def main(megabytes: float = 5.0) -> None:
 
 
 if __name__ == "__main__":
+    per_page()
     main(float(sys.argv[1]) if len(sys.argv) > 1 else 5.0)

@@ -50,10 +50,15 @@ _STEPS = (
     ("Resolved", "This incident has been resolved. Between {start} and {clock} UTC, {pct}% of "
      "requests to {component} in {region} failed. We will publish a postmortem."),
 )  # fmt: skip
-_EDITS = (("About ", "Fewer than "), ("% of requests", "% of some requests"), ("failed", "were slow"))
+_EDITS = (
+    ("About ", "Fewer than "),
+    ("% of requests", "% of some requests"),
+    ("failed", "were slow"),
+)
 # Inline CSS and a script bundle, as real pages carry, so the page weighs what they weigh.
 _STYLE = "".join(
-    f".c{n}{{margin:{n % 7}px {n % 5}px;padding:{n % 3}px;color:#{(n * 2654435761) % 0xFFFFFF:06x}}}\n"
+    f".c{n}{{margin:{n % 7}px {n % 5}px;padding:{n % 3}px;"
+    f"color:#{(n * 2654435761) % 0xFFFFFF:06x}}}\n"
     for n in range(1400)
 )
 _SCRIPT = "".join(f"function f{n}(a){{return a*{n}+{n % 13};}}\n" for n in range(900))
@@ -146,23 +151,29 @@ def _with(content: Site, number: int, incident: Incident) -> Site:
     return replace(content, incidents=tuple(incidents))
 
 
-def render(content: Site, noise_seed: int) -> bytes:
-    """The page as one request sees it: the content, plus this request's noise."""
+def render(content: Site, noise_seed: int, padded: bool = True) -> bytes:
+    """The page as one request sees it: the content, plus this request's noise.
+
+    `padded` adds the inline stylesheet and script bundle real pages carry (~100 KB); test
+    fixtures leave them out."""
     rng = random.Random(f"noise-{content.index}-{noise_seed}")
     token = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789")
                     for _ in range(43))  # fmt: skip
     request_id = "".join(rng.choice("0123456789abcdef") for _ in range(32))
-    generated = content.now + timedelta(seconds=rng.randint(0, 899), milliseconds=rng.randint(0, 999))
+    generated = content.now + timedelta(
+        seconds=rng.randint(0, 899), milliseconds=rng.randint(0, 999)
+    )
     stamp = generated.strftime("%Y-%m-%dT%H:%M:%S.") + f"{generated.microsecond // 1000:03d}Z"
     parts = [
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
         f"<title>{escape(content.name)} Status</title>",
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f'<meta name="csrf-token" content="{token}">',
         f'<meta name="request-id" content="{request_id}">',
         f'<link rel="stylesheet" href="/assets/status.css?v={rng.randint(10**6, 10**7)}">',
-        f"<style>{_STYLE}</style>",
-        f'<script nonce="{token[:16]}">window.__RENDERED_AT="{stamp}";{_SCRIPT}</script>',
+        f"<style>{_STYLE if padded else ''}</style>",
+        f'<script nonce="{token[:16]}">window.__RENDERED_AT="{stamp}";'
+        f"{_SCRIPT if padded else ''}</script>",
         "</head><body>",
         '<header class="site-header"><nav class="top-nav"><ul>'
         '<li><a href="/">Status</a></li><li><a href="/history">Incident history</a></li>'
@@ -199,7 +210,7 @@ def render(content: Site, noise_seed: int) -> bytes:
         '<form class="subscribe" method="post" action="/subscribe">'
         f'<input type="hidden" name="csrf_token" value="{token}">'
         '<label>Email <input type="email" name="email"></label>'
-        "<button type=\"submit\">Subscribe</button></form></main>"
+        '<button type="submit">Subscribe</button></form></main>'
     )
     parts.append(
         '<footer class="site-footer"><p>Powered by Statusly · '
@@ -215,7 +226,7 @@ def _incident(content: Site, incident: Incident, rng: random.Random) -> str:
         head = (
             f'<div class="incident" id="incident-{incident.ident}">'
             f'<h4 class="incident-title"><a href="/incidents/{incident.ident}">'
-            f"{escape(incident.title)}</a></h4><div class=\"incident-updates\">"
+            f'{escape(incident.title)}</a></h4><div class="incident-updates">'
         )
         tail = "</div></div>"
     else:

@@ -26,7 +26,11 @@ Extractor = Callable[[bytes, str | None, dict, str | None], Document]
 # Bump when any extractor reads the same bytes differently (keys, fields, normalisation):
 # archives built with another scheme are rebuilt from their raw bodies before the next fetch,
 # so an upgrade never reads as a wave of edits.
-SCHEME = 1
+# 2: generic HTML reads repeated incident blocks as incidents (a window of them); generation
+#    stamps, relative times and tokens it used to keep are page furniture; a Statuspage page's
+#    displayed time drops a "Posted 12 minutes ago" its server wrote; HTML decodes by BOM,
+#    UTF-8, the page's declaration, then the header; Lexbor builds HTML trees as browsers do.
+SCHEME = 2
 
 FORMATS: dict[str, Extractor] = {
     "statuspage": extract_statuspage,  # Statuspage API JSON, HTML page, history.atom/.rss
@@ -35,7 +39,7 @@ FORMATS: dict[str, Extractor] = {
     "slack": extract_slack,  # Slack status API v2.0.0 current and history
     "aws": extract_aws,  # AWS Service Health Dashboard data.json (AWS RSS is `feed`)
     "feed": extract_feed,  # any RSS 2.0 / RSS 1.0 / Atom feed
-    "html": extract_html,  # any page: headings → incidents, blocks → updates
+    "html": extract_html,  # any page: incident blocks, else headings → incidents, blocks → updates
 }
 
 __all__ = ["FORMATS", "detect_format", "extract"]

@@ -20,43 +20,54 @@ VOLATILE_NAMES = re.compile(
 )
 _UNIT = r"(?:second|sec|minute|min|hour|hr|day|week|month|year)s?"
 _HOW_MANY = r"(?:\d+|an?|one|a\s+few|few)"
-_VOLATILE_TEXT = re.compile(
-    "|".join(
+# (words one of which the text must hold, the pattern): looking for words costs far less than
+# running a pattern, and most text holds none of them.
+_PATTERNS = tuple(
+    (hints, re.compile(pattern, re.IGNORECASE | re.MULTILINE))
+    for hints, pattern in (
         (
+            ("last",),
             r"\blast\s+(?:updated|refreshed|checked|modified)\b[^\n]*?(?:\d|\bago\b|\bnow\b)[^\n]*",
+        ),
+        (
+            ("generat", "render"),
             r"\b(?:page\s+)?(?:generated|rendered)\s+(?:at|on|in)\b[^\n]*?\d[^\n]*",
-            r"\bpage\s+(?:generated|rendered|built|served)\b[^\n]*?\d[^\n]*",
-            r"\b(?:generated|rendered|served|built)\s+in\s+\d+(?:[.,]\d+)?\s*(?:ms|s|sec|seconds?|"
-            r"milliseconds?)\b",
+        ),
+        (("page",), r"\bpage\s+(?:generated|rendered|built|served)\b[^\n]*?\d[^\n]*"),
+        (
+            ("generat", "render", "served", "built"),
+            r"\b(?:generated|rendered|served|built)\s+in\s+\d+(?:[.,]\d+)?\s*"
+            r"(?:ms|s|sec|seconds?|milliseconds?)\b",
+        ),
+        (
+            ("request", "trace", "ray", "correlation"),
             r"\b(?:request|trace|ray|correlation)[\s_-]?id\b\s*[:#=]?\s*[\w-]{6,}",
-            r"\b(?:csrf|xsrf|authenticity)[\s_-]?token\b\s*[:#=]?\s*[\w+/=-]{8,}",
-            r"\b\d{1,3}(?:[.,]\d+)?\s?%\s*uptime\b",
-            r"\buptime\s*[:=]?\s*\d{1,3}(?:[.,]\d+)?\s?%",
-            rf"\b{_HOW_MANY}\s+{_UNIT}\s+ago\b",
-            r"\b(?:just\s+now|moments?\s+ago)\b",
+        ),
+        (("token",), r"\b(?:csrf|xsrf|authenticity)[\s_-]?token\b\s*[:#=]?\s*[\w+/=-]{8,}"),
+        (
+            ("uptime",),
+            r"\b\d{1,3}(?:[.,]\d+)?\s?%\s*uptime\b|\buptime\s*[:=]?\s*\d{1,3}(?:[.,]\d+)?\s?%",
+        ),
+        (("ago",), rf"\b{_HOW_MANY}\s+{_UNIT}\s+ago\b|\bmoments?\s+ago\b"),
+        (("now",), r"\bjust\s+now\b"),
+        (
+            ("next", "refresh"),
             rf"\b(?:next\s+(?:update|refresh|check)|refresh(?:es|ing)?)\s+in\s+{_HOW_MANY}\s+{_UNIT}\b",
-            rf"^\s*in\s+{_HOW_MANY}\s+{_UNIT}\s*\.?\s*$",
-        )
-    ),
-    re.IGNORECASE | re.MULTILINE,
+        ),
+        (("\nin ",), rf"^\s*in\s+{_HOW_MANY}\s+{_UNIT}\s*\.?\s*$"),
+    )
 )
 _WORDY = re.compile(r"\w")
 
 
-# Every pattern above holds one of these words; most text holds none, and looking for words
-# costs far less than running the patterns.
-_HINTS = (
-    "ago", "uptime", "generat", "render", "served", "built", "request", "trace", "ray",
-    "correlation", "token", "now", "refresh", "next", "last", "\nin ",
-)  # fmt: skip
-
-
 def strip_furniture(text: str) -> str:
     """Normalised text without its volatile parts; "" when no word is left."""
-    lowered = text.lower()
-    if not lowered.startswith("in ") and not any(hint in lowered for hint in _HINTS):
-        return text if _WORDY.search(text) else ""
-    text, removed = _VOLATILE_TEXT.subn(" ", text)
+    lowered = "\n" + text.lower()  # "\nin " finds a line starting with "in "
+    removed = 0
+    for hints, pattern in _PATTERNS:
+        if any(hint in lowered for hint in hints):
+            text, count = pattern.subn(" ", text)
+            removed += count
     if removed:
         text = normalize(text)
     return text if _WORDY.search(text) else ""

@@ -17,6 +17,7 @@ from . import dom
 from .decode import fail
 from .dom import Node
 from .feeds import FeedItem, read_feed
+from .furniture import strip_furniture
 from .markup import node_text, parse_html, parse_markup
 from .shape import present, unique
 from .times import displayed_to_utc, in_range, parse_moment, to_utc
@@ -28,6 +29,7 @@ _CONTAINER = ".unresolved-incident, .scheduled-maintenance, .incident-container"
 _MARKUP = ".incidents-list, .page-status, .unresolved-incidents, .incident-container"
 _IMPACT = re.compile(r"^impact-(\w+)$")
 _DAY = re.compile(r"([A-Z][a-z]{2})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})")
+_POSTED = re.compile(r"^[\s.\u00b7\u2022,|-]*(?:Posted\b[\s.\u00b7\u2022,|:-]*)?")
 _SEPARATOR = re.compile(r"^\s*[-\u2013\u2014]\s*")
 
 
@@ -123,7 +125,8 @@ def _read_block(block: Node) -> _Block:
     label = node_text(strong, skip) if strong else ""
     displayed = node_text(small, skip) if small else ""
     skip.update(part.mem_id for part in (strong, small) if part)
-    displayed = re.sub(r"^Posted\s*\.?\s*", "", displayed)
+    # "Posted 12 minutes ago. Aug 22, 03:43 UTC" when the page, not its script, wrote the age.
+    displayed = _POSTED.sub("", strip_furniture(displayed))
     return _Block(label, displayed, _SEPARATOR.sub("", node_text(block, skip)))
 
 
