@@ -105,7 +105,7 @@ def _page_incident(container: Node, reference: datetime | None, base: str | None
         title=title,
         status=updates[0].status if updates else None,
         impact=_impact(heading) or _impact(container),
-        url=urljoin(base, href) if base and href else href,
+        url=_join(base, href),
         created_at=_earliest(updates),
         updates=updates,
     )
@@ -201,3 +201,13 @@ def _rendered_at(root: Node) -> datetime | None:
     # changes on every request.
     issued = dom.first(root, 'meta[name="issued"]')
     return parse_moment(dom.attr(issued, "content")) if issued else None
+
+
+def _join(base: str | None, href: str | None) -> str | None:
+    """The incident link made absolute; a link urllib cannot read (`http://[`) stays as is."""
+    if not (base and href):
+        return href
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return href

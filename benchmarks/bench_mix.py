@@ -1,0 +1,166 @@
+"""A full check of 100 loopback pages, 10 rounds, next to its floor measured in the same run.
+
+75 generic HTML pages of ~150 KB (benchmarks/sitegen.py: noise on every request — generation
+time, CSRF token, request id, relative times, uptime figures) and 25 Statuspage JSON APIs (a
+page-level `updated_at` that changes on every request). Each round ~5% of pages get a real
+wording edit and ~5% a new update. Printed: planted edits found, false alarms (edit events
+nobody planted), ms per page for `tracker fetch` against a bare concurrent GET + SHA-256 of
+the same pages, and the archive's size after the run. `BENCH_QUICK=1` runs 3 rounds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import requests
+
+from benchmarks.sitegen import page_bytes
+from tracker.archive import Archive
+from tracker.fetch import Policy
+from tracker.ingest import fetch_sources
+from tracker.publish.records import Filters, change_records
+from tracker.sources import new_source
+
+HTML_PAGES, JSON_PAGES = 75, 25
+ROUNDS = 3 if os.environ.get("BENCH_QUICK") else 10
+FIXTURE = (
+    Path(__file__).parent.parent / "tests" / "fixtures" / "formats" / "statuspage-incidents.json"
+)
+
+
+class State:
+    """What each page says this round: planted edits and additions, cumulative."""
+
+    def __init__(self) -> None:
+        self.round = 0
+        self.edits: dict[int, list[tuple[int, int]]] = {}
+        self.additions: dict[int, list[int]] = {}
+        self.requests = 0
+        self.lock = threading.Lock()
+
+    def body(self, index: int) -> tuple[bytes, str]:
+        with self.lock:
+            self.requests += 1
+            seed = self.requests
+        if index < HTML_PAGES:
+            page = page_bytes(
+                index, 0, seed, self.edits.get(index, ()), self.additions.get(index, ())
+            )
+            return page, "text/html; charset=utf-8"
+        data = json.loads(FIXTURE.read_bytes())
+        data["page"]["updated_at"] = f"2026-12-02T05:{seed % 60:02d}:{seed % 59:02d}.000Z"
+        data["page"]["name"] = f"json-{index}"
+        incidents = data["incidents"]
+        for incident, update in self.edits.get(index, ()):
+            target = incidents[incident % len(incidents)]["incident_updates"]
+            target[update % len(target)]["body"] += f" Affected {incident + update + 7}% of calls."
+        for incident in self.additions.get(index, ()):
+            updates = incidents[incident % len(incidents)]["incident_updates"]
+            new = dict(updates[0], id=f"new{index}x{incident}x{len(updates)}")
+            new["body"] = f"We are still monitoring ({len(updates)})."
+            updates.insert(0, new)
+        return json.dumps(data).encode(), "application/json"
+
+
+def serve(state: State) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            index = int(self.path.strip("/").split("/")[0][1:])
+            body, kind = state.body(index)
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def floor(urls: list[str]) -> float:
+    """Seconds for a bare concurrent GET + SHA-256 of every page, 8 at a time."""
+    with requests.Session() as session:
+
+        def get(url: str) -> str:
+            return hashlib.sha256(session.get(url, timeout=30).content).hexdigest()
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(get, urls))
+        return time.perf_counter() - started
+
+
+def size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def main() -> None:
+    state = State()
+    server = serve(state)
+    host, port = server.server_address[:2]
+    total = HTML_PAGES + JSON_PAGES
+    urls = [f"http://{host}:{port}/p{i}/" for i in range(total)]
+    rng = random.Random(2026)
+    planted: dict[str, int] = {}
+    times, floors = [], []
+    with tempfile.TemporaryDirectory() as home:
+        archive = Archive(Path(home))
+        for i, url in enumerate(urls):
+            fmt = "html" if i < HTML_PAGES else "statuspage"
+            archive.add_source(new_source(url, name=f"p{i}", fmt=fmt))
+        for number in range(ROUNDS):
+            if number:
+                for index in rng.sample(range(total), 5):
+                    used = state.edits.setdefault(index, [])
+                    used.append((len(used) * 3 % 20, len(used) % 2))
+                    planted[f"p{index}"] = planted.get(f"p{index}", 0) + 1
+                for index in rng.sample(range(total), 5):
+                    state.additions.setdefault(index, []).append(rng.randrange(20, 40))
+            floors.append(floor(urls))
+            started = time.perf_counter()
+            outcomes = fetch_sources(archive, policy=Policy(workers=8))
+            times.append(time.perf_counter() - started)
+            failed = [o for o in outcomes if o.outcome == "failed"]
+            assert not failed, failed[:2]
+        events: dict[str, int] = {}
+        for record in change_records(archive, Filters()):
+            events[record.source] = events.get(record.source, 0) + 1
+            if os.environ.get("BENCH_SHOW"):
+                e = record.event
+                print(
+                    record.source, e.kind, e.field, e.incident_key, e.update_key, e.old, "->", e.new
+                )
+        archive.close()
+        stored = size(Path(home))
+    server.shutdown()
+    found = sum(min(events.get(name, 0), count) for name, count in planted.items())
+    false = sum(max(0, n - planted.get(name, 0)) for name, n in events.items())
+    check = sum(times[1:]) / max(1, len(times) - 1) / total * 1000
+    bare = sum(floors[1:]) / max(1, len(floors) - 1) / total * 1000
+    print(
+        f"{total} pages ({HTML_PAGES} HTML ~150 KB with noise, {JSON_PAGES} JSON), {ROUNDS} rounds"
+    )
+    print(f"  planted edits found   {found} of {sum(planted.values())}")
+    print(f"  false alarms          {false}")
+    print(
+        f"  full check            {check:7.1f} ms/page   (first round {times[0] / total * 1000:.1f})"
+    )
+    print(f"  floor: GET + SHA-256  {bare:7.1f} ms/page   ratio {check / bare:.1f}x")
+    print(f"  archive after the run {stored / 1024 / 1024:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
