@@ -155,9 +155,8 @@ def main() -> None:
     )
     print(f"  planted edits found   {found} of {sum(planted.values())}")
     print(f"  false alarms          {false}")
-    print(
-        f"  full check            {check:7.1f} ms/page   (first round {times[0] / total * 1000:.1f})"
-    )
+    first = times[0] / total * 1000
+    print(f"  full check            {check:7.1f} ms/page   (first round {first:.1f})")
     print(f"  floor: GET + SHA-256  {bare:7.1f} ms/page   ratio {check / bare:.1f}x")
     print(f"  archive after the run {stored / 1024 / 1024:.1f} MB")
 
