@@ -125,6 +125,7 @@ def test_the_nightly_job_respects_removed_sources(tracker, httpserver):
 
 def test_processes_opening_a_new_archive_at_once(tmp_path):
     home = tmp_path / "race"
+    home.mkdir()  # an empty data directory: the database and its schema are made by the race
     env = {**os.environ, "TRACKER_HOME": str(home)}
     command = [sys.executable, "-m", "tracker", "sources", "--json"]
     processes = [
@@ -239,3 +240,21 @@ def test_a_held_write_lock_delays_a_write_instead_of_failing_it(tracker, home, h
     assert time.monotonic() - started >= 1.5
     assert {row["outcome"] for row in tracker.json("log", "t", "--json")} == {"new"}
     other.close()
+
+
+def test_a_home_that_does_not_exist_is_an_error_unless_the_command_starts_one(tmp_path, httpserver):
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    typo = tmp_path / "snapshtos"
+    runner = CliRunner()
+    for args in (["sources"], ["changes"], ["verify"], ["fetch"], ["report"], ["log", "x"]):
+        result = runner.invoke(cli, ["--home", str(typo), *args], catch_exceptions=False)
+        assert result.exit_code == 2, (args, result.output)
+        assert f"no archive at {typo}" in result.stderr
+        assert not typo.exists(), args
+    httpserver.expect_request("/api").respond_with_data(BODY, content_type=JSON)
+    url = httpserver.url_for("/api")
+    added = runner.invoke(cli, ["--home", str(typo), "add", url, "--format", "statuspage"])
+    assert added.exit_code == 0 and (typo / "tracker.db").exists()

@@ -960,9 +960,12 @@ def _source(row: dict[str, Any]) -> Source:
 
 
 @contextmanager
-def open_archive(home_option: Path | None, lock: str | None = None) -> Iterator[Archive]:
-    """The archive of the data directory `--home` names; with `lock`, for one exclusive run."""
-    home = resolve_home(home_option)
+def open_archive(
+    home_option: Path | None, lock: str | None = None, create: bool = False
+) -> Iterator[Archive]:
+    """The archive of the data directory `--home` names; with `lock`, for one exclusive run;
+    with `create`, a new one when the directory does not exist yet."""
+    home = resolve_home(home_option, create=create)
     with run_lock(home, lock) if lock else nullcontext():
         archive = Archive(home)
         try:

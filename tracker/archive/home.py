@@ -16,12 +16,21 @@ DEFAULT_HOME = "snapshots"
 DB_NAME = "tracker.db"
 
 
-def resolve_home(option: str | os.PathLike[str] | None) -> Path:
-    """`--home DIR` > `TRACKER_HOME` > `./snapshots`."""
+def resolve_home(option: str | os.PathLike[str] | None, create: bool = True) -> Path:
+    """`--home DIR` > `TRACKER_HOME` > `./snapshots`; made when missing only with `create`.
+
+    A command that only reads (or fetches what is tracked) must not turn a typo in --home into
+    a new, empty archive that answers "nothing found".
+    """
     chosen = option or os.environ.get("TRACKER_HOME") or DEFAULT_HOME
     home = Path(chosen).expanduser()
     if home.exists() and not home.is_dir():
         raise UsageError(f"data directory {home} is a file, not a directory: pass --home DIR")
+    if not home.exists() and not create:
+        raise UsageError(
+            f"no archive at {home}: the directory does not exist; check --home or "
+            "TRACKER_HOME (`tracker add`, `run`, `import` and `demo` start a new archive)"
+        )
     try:
         home.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -72,19 +72,21 @@ def cli(ctx: click.Context, home: Path | None) -> None:
     ctx.obj = {"home": home}
 
 
-def archive_for(ctx: click.Context, lock: str | None = None) -> ContextManager[Archive]:
+def archive_for(
+    ctx: click.Context, lock: str | None = None, create: bool = False
+) -> ContextManager[Archive]:
     """The data directory's archive; with `lock`, holding the single-run lock too."""
-    return open_archive(ctx.obj["home"], lock)
+    return open_archive(ctx.obj["home"], lock, create=create)
 
 
 @contextmanager
-def archive_for_run(ctx: click.Context, lock: str) -> Iterator[Archive]:
+def archive_for_run(ctx: click.Context, lock: str, create: bool = True) -> Iterator[Archive]:
     """The archive, locked, with stored versions read as new ones will be (`ensure_current`).
 
     An upgrade whose extractors read stored bytes differently rebuilds the archive first, and
     says so on stderr: the rebuild is never silent.
     """
-    with open_archive(ctx.obj["home"], lock) as archive:
+    with open_archive(ctx.obj["home"], lock, create=create) as archive:
         reports = maintenance.ensure_current(archive)
         if reports:
             click.echo("tracker: the extractors changed; re-read every stored version:", err=True)

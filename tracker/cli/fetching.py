@@ -118,7 +118,7 @@ def fetch(
       tracker fetch
       tracker fetch github apple --json
     """
-    with archive_for_run(ctx, "fetch") as archive:
+    with archive_for_run(ctx, "fetch", create=False) as archive:
         for name in names:
             archive.get_source(name)
         code = _run_fetch(archive, names, _policy(options), quiet, as_json)
@@ -142,7 +142,8 @@ def run(ctx: click.Context, quiet: bool, **options: Any) -> None:
     with archive_for_run(ctx, "run") as archive:
         if not archive.ever_had_sources():
             added = sources.add_catalog(archive)
-            click.echo(f"the archive had no sources: added the {added} catalog sources", err=True)
+            if not quiet:
+                click.echo(f"the archive had no sources: added the {added} catalog sources")
         code = _run_fetch(archive, (), _policy(options), quiet, False)
         written = publish.refresh(archive)
         if not quiet:

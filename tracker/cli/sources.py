@@ -42,7 +42,7 @@ def add(
       tracker add https://example.com/status --format html --select main --ignore .uptime
     """
     source = tracking.new_source(target, name=name, fmt=fmt, select=select, ignore=ignore)
-    with archive_for(ctx) as archive:
+    with archive_for(ctx, create=True) as archive:
         source = archive.add_source(source)
         chosen = source.format
         if chosen == "auto" and not no_probe:
