@@ -252,3 +252,23 @@ def test_catalog_fills_an_empty_archive(home):
     assert add_catalog(archive) == 0
     formats = {s.format for s in archive.sources()}
     assert {"statuspage", "apple", "gcp", "slack", "feed"} <= formats
+
+
+def test_raw_gives_back_the_exact_bytes_served(tracker, home, httpserver, tmp_path: Path):
+    seed_case(tracker, httpserver)
+    first, second = (
+        apple_payload("30 percent of users were affected"),
+        apple_payload("some users were affected"),
+    )
+    assert tracker("raw", "apple").stdout_bytes == second
+    assert tracker("raw", "apple", "--version", "1").stdout_bytes == first
+    out = tmp_path / "before.js"
+    tracker("raw", "apple", "--version", "1", "-o", str(out))
+    assert out.read_bytes() == first
+    assert tracker("raw", "apple", "--at", "2000-01-01", code=2).stderr.startswith("tracker: ")
+    headers = tracker("raw", "apple", "--headers").stdout
+    assert "application/javascript" in headers.lower()
+    assert (
+        "refusing to write"
+        in tracker("raw", "apple", "-o", str(home / "tracker.db"), code=1).stderr
+    )

@@ -3,6 +3,7 @@ results, the comparison of two versions. Plain dicts and values; the CLI renders
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -59,20 +60,7 @@ def page_view(
 ) -> dict[str, Any]:
     """The page as it was: the JSON of `tracker show --json`."""
     source = archive.get_source_any(name)
-    row: dict[str, Any] | None
-    if version is not None:
-        row = archive.snapshot(version)
-        if row["source_id"] != source["id"]:
-            raise UsageError(f"version {version} belongs to another source, not {name!r}")
-    elif at:
-        row = archive.snapshot_at(name, user_time(at))
-        if row is None:
-            raise UsageError(f"{name} has no version seen at or before {at}")
-    else:
-        rows = archive.latest_snapshots(name, 1)
-        if not rows:
-            raise UsageError(f"{name} has no stored version yet: run `tracker fetch {name}`")
-        row = rows[0]
+    row = version_row(archive, name, at=at, version=version)
     document = archive.document(row)
     return {
         "source": name,
@@ -87,6 +75,45 @@ def page_view(
         "page": document.page if document else {},
         "incidents": [_incident_json(i) for i in document.incidents] if document else [],
     }
+
+
+def version_row(
+    archive: Archive, name: str, *, at: str | None = None, version: int | None = None
+) -> dict[str, Any]:
+    """The snapshot row a user means: `--version ID`, the one seen at `--at`, else the latest."""
+    source = archive.get_source_any(name)
+    row: dict[str, Any] | None
+    if version is not None:
+        row = archive.snapshot(version)
+        if row["source_id"] != source["id"]:
+            raise UsageError(f"version {version} belongs to another source, not {name!r}")
+    elif at:
+        row = archive.snapshot_at(name, user_time(at))
+        if row is None:
+            raise UsageError(f"{name} has no version seen at or before {at}")
+    else:
+        rows = archive.latest_snapshots(name, 1)
+        if not rows:
+            raise UsageError(f"{name} has no stored version yet: run `tracker fetch {name}`")
+        row = rows[0]
+    return row
+
+
+def raw_capture(
+    archive: Archive,
+    name: str,
+    *,
+    at: str | None = None,
+    version: int | None = None,
+    headers: bool = False,
+) -> bytes:
+    """The exact bytes a version was received as; with `headers`, its response headers."""
+    row = version_row(archive, name, at=at, version=version)
+    if headers:
+        values = json.loads(row["headers"] or "{}")
+        lines = [f"{key}: {value}" for key, value in values.items()]
+        return ("\r\n".join(lines) + "\r\n").encode("utf-8", "replace")
+    return archive.body(row["sha256"])
 
 
 def _incident_json(incident: Incident) -> dict[str, Any]:
