@@ -68,3 +68,23 @@ def test_the_readme_reference_is_generated_from_the_help():
     assert module.reference() in readme, "README.md is stale: run `make docs`"
     for command_path in ALL:
         assert f"`tracker {' '.join(command_path)}" in readme
+
+
+def test_one_progress_line_for_fetches_and_imports(capsys):
+    from tracker.cli.text import Progress
+    from tracker.models import Outcome
+
+    fetches = Progress(True, total=2)
+    fetches.outcome(Outcome("github", "new"))
+    fetches.outcome(Outcome("apple\x1b[31m", "failed"))
+    fetches.done()
+    imports = Progress(True, noun="commit")
+    imports.update(120, None)
+    imports.update(1000, 1000)
+    imports.done()
+    err = capsys.readouterr().err
+    assert "[1/2] github new" in err and "[2/2] apple" in err and "\x1b[31m" not in err
+    assert "[120] commits" in err and "[1000/1000] commits" in err
+    assert err.endswith("\r\x1b[K")
+    Progress(False, total=3).outcome(Outcome("quiet", "new"))
+    assert capsys.readouterr().err == ""

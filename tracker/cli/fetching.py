@@ -84,8 +84,9 @@ def _policy(options: dict[str, Any]) -> Policy:
 def _run_fetch(
     archive: Archive, names: tuple[str, ...], policy: Policy, quiet: bool, as_json: bool
 ) -> int:
-    progress = text.Progress(enabled=sys.stderr.isatty() and not quiet and not as_json)
-    outcomes = ingest.fetch_sources(archive, names, policy, on_outcome=progress.update)
+    total = len(names) or len(archive.sources())
+    progress = text.Progress(sys.stderr.isatty() and not quiet and not as_json, total=total)
+    outcomes = ingest.fetch_sources(archive, names, policy, on_outcome=progress.outcome)
     progress.done()
     if not outcomes and not as_json:
         click.echo("no sources to fetch: `tracker add NAME|URL` adds one", err=True)

@@ -7,7 +7,6 @@ import json
 import re
 import shlex
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,29 +21,6 @@ from .app import archive_for_run
 
 _NOUNS = {"git": "commit", "wayback": "capture"}
 _SHOWN_FAILURES = 20
-
-
-class _Progress:
-    """`[120/1000] commits` on one stderr line, only when stderr is a terminal."""
-
-    def __init__(self, noun: str, enabled: bool):
-        self.noun = noun
-        self.enabled = enabled
-        self._last = 0.0
-
-    def update(self, done: int, total: int | None) -> None:
-        now = time.monotonic()
-        if not self.enabled or (now - self._last < 0.1 and done != total):
-            return
-        self._last = now
-        count = f"{done}/{total}" if total is not None else str(done)
-        sys.stderr.write(f"\r\033[K[{count}] {self.noun}s")
-        sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
 
 
 def _report(summary: ImportSummary, as_json: bool) -> int:
@@ -142,7 +118,7 @@ def import_git_command(
           --format statuspage --url https://www.githubstatus.com/api/v2/summary.json
       tracker import git ./scraper data/airbrake/incidents.json --source airbrake --since 2023-01-01
     """
-    progress = _Progress("commit", sys.stderr.isatty() and not as_json)
+    progress = text.Progress(sys.stderr.isatty() and not as_json, noun="commit")
     with archive_for_run(ctx, "import git") as archive:
         try:
             summary = import_git(
@@ -218,7 +194,7 @@ def import_wayback_command(
           --source github --from 2023 --to 20231231
     """
     policy = WaybackPolicy(cdx_url=cdx_url, archive_url=archive_url, delay=delay, backoff=backoff)
-    progress = _Progress("capture", sys.stderr.isatty() and not as_json)
+    progress = text.Progress(sys.stderr.isatty() and not as_json, noun="capture")
     with archive_for_run(ctx, "import wayback") as archive:
         try:
             summary = import_wayback(

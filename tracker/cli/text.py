@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
+import time
 from typing import Any
 
 import click
@@ -43,17 +44,35 @@ def outcome_line(outcome: Outcome) -> str:
 
 
 class Progress:
-    """`[3/32] github new` on one stderr line, only when stderr is a terminal."""
+    """`[34/100] github new` on one stderr line, only when stderr is a terminal.
 
-    def __init__(self, enabled: bool):
+    The one progress line of every long command: `outcome` counts fetched sources against
+    `total`; `update(done, total)` is the importers' callback (total None while unknown).
+    """
+
+    def __init__(self, enabled: bool, total: int | None = None, noun: str = "item"):
         self.enabled = enabled
+        self.total = total
+        self.noun = noun
         self.count = 0
+        self._last = 0.0
 
-    def update(self, outcome: Outcome) -> None:
+    def outcome(self, outcome: Outcome) -> None:
         self.count += 1
-        if self.enabled:
-            sys.stderr.write(f"\r\033[K[{self.count}] {outcome.source} {outcome.outcome}")
-            sys.stderr.flush()
+        self._show(self.count, self.total, f"{outcome.source} {outcome.outcome}", force=True)
+
+    def update(self, done: int, total: int | None) -> None:
+        self.count = done
+        self._show(done, total, f"{self.noun}s", force=done == total)
+
+    def _show(self, done: int, total: int | None, label: str, force: bool) -> None:
+        now = time.monotonic()
+        if not self.enabled or (not force and now - self._last < 0.1):
+            return
+        self._last = now
+        count = f"{done}/{total}" if total is not None else str(done)
+        sys.stderr.write(f"\r\033[K[{count}] {printable(label)}")
+        sys.stderr.flush()
 
     def done(self) -> None:
         if self.enabled and self.count:
