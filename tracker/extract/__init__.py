@@ -26,7 +26,7 @@ Extractor = Callable[[bytes, str | None, dict, str | None], Document]
 # Bump when any extractor reads the same bytes differently (keys, fields, normalisation):
 # archives built with another scheme are rebuilt from their raw bodies before the next fetch,
 # so an upgrade never reads as a wave of edits.
-SCHEME = 1
+SCHEME = 2
 
 FORMATS: dict[str, Extractor] = {
     "statuspage": extract_statuspage,  # Statuspage API JSON, HTML page, history.atom/.rss

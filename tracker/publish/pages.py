@@ -113,7 +113,8 @@ def compare_versions(archive: Archive, name: str, a: int | None, b: int | None) 
     old, new = archive.document(old_row), archive.document(new_row)
     if old is None or new is None:
         raise UsageError("one of these versions could not be read; run `tracker rebuild`")
-    events = detect(old, new, previous_seen_at=old_row["last_seen"])
+    # The window the verdicts speak of: the old version last seen, the new one first seen.
+    events = detect(old, new, previous_seen_at=old_row["last_seen"], seen_at=new_row["first_seen"])
     return {"source": name, "old": old_row, "new": new_row, "events": events}
 
 
