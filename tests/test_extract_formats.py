@@ -203,7 +203,7 @@ def test_statuspage_scheduled_maintenance_is_an_incident() -> None:
     assert [i.key for i in document.incidents] == ["j7960hzg7bbk", "fv3p4w984ll6"]
     maintenance = document.incidents[1]
     assert maintenance.impact == "maintenance"
-    assert maintenance.meta["scheduled_for"] == "2023-10-10T00:00:00Z"
+    assert maintenance.times["scheduled_for"] == "2023-10-10T00:00:00Z"
 
 
 def test_statuspage_markdown_body_keeps_its_words() -> None:

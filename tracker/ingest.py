@@ -127,6 +127,7 @@ def compare(
             reduced_new,
             previous_seen_at=previous["last_seen"],
             earlier_texts=archive.earlier_texts(source),
+            seen_at=seen,
         )
         count = archive.store_edits(source, previous, snapshot_id, seen, events)
         older = archive.snapshot_before(source, previous["id"])

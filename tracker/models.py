@@ -87,9 +87,13 @@ class Incident:
     components: tuple[str, ...] = ()
     updates: tuple[Update, ...] = ()
     meta: Mapping[str, str | None] = field(default_factory=dict)
+    # The incident's own times as the vendor states them, by the vendor's field name (UTC ISO
+    # 8601): Statuspage started_at/resolved_at/scheduled_for/scheduled_until, Google Cloud
+    # begin/end, Apple startDate/endDate, AWS date. Rewriting one is an edit.
+    times: Mapping[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "key": self.key,
             "title": self.title,
             "status": self.status,
@@ -101,6 +105,10 @@ class Incident:
             "updates": [u.to_dict() for u in self.updates],
             "meta": dict(self.meta),
         }
+        if self.times:
+            # Only where a format states times, so other formats' documents hash as before.
+            data["times"] = dict(self.times)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Incident:
@@ -115,6 +123,7 @@ class Incident:
             components=tuple(data.get("components") or ()),
             updates=tuple(Update.from_dict(u) for u in data.get("updates") or ()),
             meta=dict(data.get("meta") or {}),
+            times=dict(data.get("times") or {}),
         )
 
 
@@ -211,8 +220,14 @@ class EditEvent:
     """One change to one update or incident between two consecutive versions.
 
     kind: update_added, update_edited, update_removed, incident_added, incident_removed,
-    incident_changed. `field` names what changed for incident_changed (title, impact, status,
-    components) and for update_edited that is not about wording (posted_at, status).
+    incident_changed, bulk_changed. `field` names what changed for incident_changed (title,
+    impact, status, components, or an incident time such as started_at) and for update_edited
+    that is not about wording (posted_at, status).
+
+    `verdict` says in one line why the edit is silent or who announced it; `announced_by` names
+    the update that told readers about it ("key: first words"). `count` and `keys` are for one
+    change seen on several items at once (identical rewrites, a bulk re-render): how many, and
+    their "incident/update" keys.
     """
 
     kind: str
@@ -231,6 +246,10 @@ class EditEvent:
     reasons: tuple[str, ...] = ()
     score: float = 0.0
     posted_at: str | None = None
+    verdict: str = ""
+    announced_by: str | None = None
+    count: int = 1
+    keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -632,6 +632,10 @@ class Archive:
                 "reasons": json.dumps(list(e.reasons), ensure_ascii=False),
                 "score": e.score,
                 "posted_at": e.posted_at,
+                "verdict": e.verdict,
+                "announced_by": e.announced_by,
+                "count": e.count,
+                "keys": json.dumps(list(e.keys), ensure_ascii=False) if e.keys else None,
                 "window_start": before["last_seen"] if before else None,
                 "window_end": window_end,
             }
@@ -873,6 +877,10 @@ def _record(row: dict[str, Any]) -> EditRecord:
         reasons=tuple(json.loads(row["reasons"] or "[]")),
         score=float(row["score"] or 0),
         posted_at=row["posted_at"],
+        verdict=row.get("verdict") or "",
+        announced_by=row.get("announced_by"),
+        count=int(row.get("count") or 1),
+        keys=tuple(json.loads(row.get("keys") or "[]")),
     )
     return EditRecord(
         id=row["id"],

@@ -245,6 +245,22 @@ def m005_edit_entry_ids(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m006_edit_verdicts(db: sqlite_utils.Database) -> None:
+    """Why an edit is silent or who announced it, and how many items one change touched."""
+    edits = db.table("edits")
+    edits.add_column("verdict", str)
+    edits.add_column("announced_by", str)
+    edits.add_column("count", int, not_null_default=1)
+    edits.add_column("keys", str)
+    db.create_view("edits_readable", READABLE_WITH_VERDICTS, replace=True)
+
+
+READABLE_WITH_VERDICTS = READABLE.replace(
+    "edits.reasons,", "edits.reasons, edits.verdict, edits.announced_by, edits.count, edits.keys,"
+)
+
+
+@migrations()
 def m007_bodies_and_items(db: sqlite_utils.Database) -> None:
     """Delta-compressed bodies in the database; documents stored as item versions.
 

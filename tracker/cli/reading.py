@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import click
 
+from ..errors import UsageError
 from ..publish import pages
 from ..publish import records as read
 from . import text
@@ -34,6 +37,11 @@ def show(ctx: click.Context, name: str, at: str | None, version: int | None, as_
 
 @cli.command()
 @filter_options
+@click.option(
+    "--announced",
+    is_flag=True,
+    help="Only edits readers were told about (by a new update, or fixed while being posted).",
+)
 @click.option("--all", "all_kinds", is_flag=True, help="Also list new updates and incidents.")
 @click.option("--limit", type=click.IntRange(1), help="Show at most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -45,6 +53,7 @@ def changes(
     since: str | None,
     flags: tuple[str, ...],
     silent: bool,
+    announced: bool,
     all_kinds: bool,
     limit: int | None,
     as_json: bool,
@@ -52,17 +61,20 @@ def changes(
 ) -> None:
     """Edits to published updates and incidents, most significant first.
 
-    New updates and incidents are normal news and hidden unless --all.
+    New updates and incidents are normal news and hidden unless --all. Each edit says why it
+    is silent, or which update announced it.
 
     \b
     Examples:
       tracker changes --silent
+      tracker changes --announced
       tracker changes --source apple --flag quantity_vagued --json
     """
     with archive_for(ctx) as archive:
-        records = read.change_records(
-            archive, make_filters(sources, since, flags, silent, all_kinds)
-        )
+        if silent and announced:
+            raise UsageError("--silent and --announced exclude each other; choose one")
+        filters = make_filters(sources, since, flags, silent, all_kinds)
+        records = read.change_records(archive, replace(filters, announced=announced))
     records = records[:limit] if limit else records
     if as_json:
         echo_json([read.edit_json(r) for r in records])

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from ..edits.classify import strongest_reasons
 from ..models import DELETE, EQUAL, DiffOps, EditEvent, EditRecord, Outcome, RebuildReport
 from ..text import printable
 from ..times import human
@@ -186,6 +187,8 @@ def change_text(record: EditRecord, color: bool) -> str:
     marks = _marks(e)
     title = printable(e.incident_title or e.incident_key)
     what = e.kind if not e.field else f"{e.kind} ({e.field})"
+    if e.count > 1:
+        what += f" ×{e.count}"
     head = f"#{record.id} {printable(record.source)} · {title} · {what}"
     if marks:
         head += " · " + " ".join(marks)
@@ -195,12 +198,30 @@ def change_text(record: EditRecord, color: bool) -> str:
     start = human(record.window_start) if record.window_start else "the first version"
     window = f"between {start} and {human(record.window_end)}"
     lines = [head, f"    {window}"]
+    if e.verdict:
+        lines.append(f"    {verdict_line(e)}")
     if e.diff:
         lines.append("    " + render_diff(e.diff, color).replace("\n", "\n    "))
     elif e.old or e.new:
         lines.append(f"    {printable(e.old) or '∅'} → {printable(e.new) or '∅'}")
-    lines.extend(f"    {printable(reason)}" for reason in e.reasons)
+    lines.extend(f"    {printable(reason)}" for reason in reason_lines(e))
     return "\n".join(lines) + "\n"
+
+
+def verdict_line(e: EditEvent) -> str:
+    """ "silent: no update …" or "announced: announced by update …"; the keys a bulk change
+    touched are in `changes --json`."""
+    label = "silent" if e.silent else "why"
+    return printable(f"{label}: {e.verdict}")
+
+
+def reason_lines(e: EditEvent) -> list[str]:
+    """The three strongest reasons; `--json` keeps every one."""
+    shown, left_out = strongest_reasons(e)
+    lines = list(shown)
+    if left_out:
+        lines.append(f"(and {left_out} more reason{'s' if left_out > 1 else ''}: --json lists all)")
+    return lines
 
 
 # -- diff of two versions -------------------------------------------------------------------------
@@ -219,10 +240,14 @@ def comparison_text(comparison: dict[str, Any], color: bool) -> str:
         title = printable(e.incident_title or e.incident_key)
         where = f"{title} / update {e.update_key}" if e.update_key else title
         what = e.kind if not e.field else f"{e.kind} ({e.field})"
+        if e.count > 1:
+            what += f" ×{e.count}"
         flags = f"  [{', '.join(e.flags)}]" if e.flags else ""
         silent = "".join(f"  {mark}" for mark in _marks(e) if mark != "flicker")
         lines.append("")
         lines.append(f"● {where}: {what}{silent}{flags}")
+        if e.verdict and e.kind not in ("update_added", "incident_added"):
+            lines.append(f"  {verdict_line(e)}")
         if e.diff:
             lines.append("  " + render_diff(e.diff, color, context=1000).replace("\n", "\n  "))
         else:

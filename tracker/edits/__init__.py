@@ -6,7 +6,9 @@ from dataclasses import replace
 
 from ..models import DiffOps, Document, EditEvent
 from .align import EarlierTexts, align
+from .bulk import group
 from .classify import classify
+from .verdict import judge
 from .worddiff import word_diff
 
 # Events whose old/new strings are wording or labels worth showing as a word diff. An added
@@ -20,19 +22,26 @@ def detect(
     *,
     previous_seen_at: str | None = None,
     earlier_texts: EarlierTexts | None = None,
+    seen_at: str | None = None,
 ) -> list[EditEvent]:
-    """Complete edit events (diff, flags, reasons, score) between two versions of a page.
+    """Complete edit events (diff, verdict, flags, reasons, score) between two versions.
 
-    `previous_seen_at` is when the old version was last observed; `earlier_texts` maps
-    (incident key, update key) to every wording that update has had, from the stored history.
+    `previous_seen_at` is when the old version was last observed and `seen_at` when the new one
+    was first (the observation window the verdicts speak of); `earlier_texts` maps (incident
+    key, update key) to every wording that update has had, from the stored history.
     """
     events = align(old, new, previous_seen_at=previous_seen_at, earlier_texts=earlier_texts)
-    return [_complete(event) for event in events]
+    diffed = [replace(event, diff=_diff(event)) for event in events]
+    judged = judge(diffed, old, new, window=(previous_seen_at, seen_at))
+    return group([_classified(event) for event in judged], new)
 
 
-def _complete(event: EditEvent) -> EditEvent:
-    diff: DiffOps = ()
+def _diff(event: EditEvent) -> DiffOps:
     if event.kind in _DIFFED:
-        diff = word_diff(event.old or "", event.new or "")
-    found = classify(event, diff)
-    return replace(event, diff=diff, flags=found.flags, reasons=found.reasons, score=found.score)
+        return word_diff(event.old or "", event.new or "")
+    return ()
+
+
+def _classified(event: EditEvent) -> EditEvent:
+    found = classify(event, event.diff)
+    return replace(event, flags=found.flags, reasons=found.reasons, score=found.score)

@@ -25,6 +25,7 @@ from ..models import (
     Update,
 )
 from ..text import normalize
+from .wordlists import LIFECYCLES
 
 # Statuspage stamps updated_at a moment after created_at when it publishes; an edit is only
 # an edit when updated_at moved further than this.
@@ -46,7 +47,10 @@ def align(
     previous_seen_at: str | None = None,
     earlier_texts: EarlierTexts | None = None,
 ) -> list[EditEvent]:
-    """Events between two versions of a page, in the new page's order, removals last."""
+    """Events between two versions of a page, in the new page's order, removals last.
+
+    Whether an edit is silent is left to tracker.edits.verdict, which reads the word diff.
+    """
     seen_at = parse_time(previous_seen_at)
     earlier = earlier_texts or {}
     if old is None:
@@ -134,19 +138,37 @@ def _fingerprint(item: Incident | Update) -> str:
 
 
 def _same_update(before: Update, after: Update) -> float:
-    """A derived key changed: same displayed time and status, similar words."""
-    if before.posted_at != after.posted_at or before.status != after.status:
+    """A derived key changed: same displayed time and status, similar words; or a key made of
+    the update's time (AWS, Google Cloud) moved with that time, the words unchanged."""
+    if before.status != after.status:
         return 0.0
+    if before.posted_at != after.posted_at:
+        timed = parse_time(before.key) is not None and parse_time(after.key) is not None
+        same = bool(before.text) and normalize(before.text) == normalize(after.text)
+        return 0.95 if timed and same else 0.0
     return _similarity(before.text, after.text)
 
 
 def _same_incident(before: Incident, after: Incident) -> float:
-    """A derived incident key changed: it kept an update key, or its start time and title."""
+    """A derived incident key changed: it kept an update key, or its start time and title, or
+    it is keyed "<name>@<date>" (AWS, Apple without ids) and only the date moved."""
     if {u.key for u in before.updates} & {u.key for u in after.updates}:
         return 1.0
     if before.created_at and before.created_at == after.created_at:
         return _similarity(before.title, after.title)
+    stem = _dated_stem(before.key)
+    similar_title = _similarity(before.title, after.title) >= SIMILARITY
+    if stem and stem == _dated_stem(after.key) and similar_title:
+        before_text = "\n".join(u.text for u in before.updates)
+        return _similarity(before_text, "\n".join(u.text for u in after.updates))
     return 0.0
+
+
+def _dated_stem(key: str) -> str | None:
+    """ "ec2-us-east-1" of "ec2-us-east-1@1650000000": the part of a derived key that is not
+    the event's date."""
+    stem, at, date = key.rpartition("@")
+    return stem if at and stem and date else None
 
 
 def _similarity(a: str, b: str) -> float:
@@ -191,8 +213,6 @@ def _changed(
 ) -> list[EditEvent]:
     # A title, impact or status rewritten with no new update to explain it is as quiet as a
     # reworded update: the page gives readers no sign that anything changed.
-    known = {u.key for u in before.updates}
-    unannounced = not any(u.key not in known for u in after.updates)
     events = [
         EditEvent(
             kind="incident_changed",
@@ -201,7 +221,7 @@ def _changed(
             field=name,
             old=old,
             new=new,
-            silent=unannounced,
+            backdated=name in after.times and _moved_earlier(old, new),
             posted_at=after.created_at,
         )
         for name, old, new in _incident_fields(before, after)
@@ -210,14 +230,41 @@ def _changed(
 
 
 def _incident_fields(before: Incident, after: Incident) -> Iterable[tuple[str, str, str]]:
-    if normalize(before.title) != normalize(after.title):
+    """What changed, leaving out a field that is only now filled in (a vendor adding a field
+    to its format, an end time set when the incident resolves) and lifecycle moves."""
+    if before.title and normalize(before.title) != normalize(after.title):
         yield "title", before.title, after.title
     for name in ("impact", "status"):
         old, new = getattr(before, name) or "", getattr(after, name) or ""
-        if old != new:
+        if old and old != new and not (name == "status" and is_lifecycle(old, new)):
             yield name, old, new
-    if sorted(before.components) != sorted(after.components):
+    if before.components and sorted(before.components) != sorted(after.components):
         yield "components", ", ".join(before.components), ", ".join(after.components)
+    # Times are compared only where both versions state them: one appearing is news (the end
+    # of an incident), one disappearing is a reopening.
+    for name, new in after.times.items():
+        old = before.times.get(name)
+        if old and new and _time_changed(old, new):
+            yield name, old, new
+
+
+def is_lifecycle(old: str | None, new: str | None) -> bool:
+    """A status moving forward on a lifecycle (investigating → resolved, scheduled →
+    in progress, current → archive): the incident going its course, not a rewrite."""
+    a, b = _status_label(old), _status_label(new)
+    for stages in LIFECYCLES:
+        if a in stages and b in stages and stages.index(b) > stages.index(a):
+            return True
+    return False
+
+
+def _status_label(value: str | None) -> str:
+    return re.sub(r"[\s_-]+", " ", (value or "").strip().lower())
+
+
+def _moved_earlier(old: str | None, new: str | None) -> bool:
+    a, b = parse_time(old), parse_time(new)
+    return a is not None and b is not None and b < a
 
 
 def _oldest(incidents: Iterable[Incident]) -> datetime | None:
@@ -267,7 +314,7 @@ def _slid_in(incident: Incident, old: Document, oldest_old: datetime | None) -> 
 def _update_events(
     before: Incident, after: Incident, seen_at: datetime | None, earlier: EarlierTexts
 ) -> list[EditEvent]:
-    pairs, vanished, appeared = _pair(before.updates, after.updates, _same_update)
+    pairs, vanished, _ = _pair(before.updates, after.updates, _same_update)
     before_of = {id(new): old for old, new in pairs}
     events: list[EditEvent] = []
     for update in after.updates:
@@ -275,7 +322,7 @@ def _update_events(
         if old is None:
             events.append(_added_update(after, update, seen_at, earlier))
             continue
-        events += _edited(after, old, update, appeared, earlier)
+        events += _edited(after, old, update, earlier)
     for update in vanished:
         events.append(
             EditEvent(
@@ -313,7 +360,6 @@ def _edited(
     incident: Incident,
     old: Update,
     new: Update,
-    appeared: Sequence[Update],
     earlier: EarlierTexts,
 ) -> list[EditEvent]:
     edit = EditEvent(
@@ -325,11 +371,10 @@ def _edited(
     )
 
     events = []
-    retimed = _time_changed(old.posted_at, new.posted_at)
-    if retimed:
+    if old.posted_at and _time_changed(old.posted_at, new.posted_at):
         events.append(replace(edit, field="posted_at", old=old.posted_at, new=new.posted_at))
-    if (old.status or "") != (new.status or ""):
-        events.append(replace(edit, field="status", old=old.status, new=new.status))
+    if old.status and old.status != new.status and not is_lifecycle(old.status, new.status):
+        events.append(replace(edit, field="status", old=old.status, new=new.status or ""))
     old_text, new_text = normalize(old.text), normalize(new.text)
     if old_text != new_text:
         history = {
@@ -337,28 +382,24 @@ def _edited(
             for key in (old.key, new.key)
             for text in earlier.get((incident.key, key), ())
         }
-        silent = not retimed and _unannounced(old, new, appeared)
         revert = new_text in history
-        events.append(replace(edit, old=old_text, new=new_text, silent=silent, revert=revert))
+        events.append(replace(edit, old=old_text, new=new_text, revert=revert))
     return events
 
 
-def _unannounced(old: Update, new: Update, appeared: Sequence[Update]) -> bool:
-    """No new update came with the rewrite, and the vendor's own stamps agree it was later."""
-    edited_at = _edit_stamp(new)
-    if edited_at is None or edited_at == _edit_stamp(old):
-        # No usable stamp: any update posted in the same version announces the change.
-        return not appeared
+def correction_delay(old: Update | None, new: Update) -> timedelta | None:
+    """How long after posting the vendor's own stamps say the update was rewritten, when they
+    say so: its edit stamp (Statuspage updated_at, Google Cloud modified) moved."""
+    edited_at = edit_stamp(new)
+    if edited_at is None or old is None or edited_at == edit_stamp(old):
+        return None
     published = _published(new)
-    if published is not None and edited_at <= published + EDIT_TOLERANCE:
-        return False  # corrected while being published
-    return not any(
-        (created := _created(update)) is not None and abs(created - edited_at) <= EDIT_TOLERANCE
-        for update in appeared
-    )
+    if published is None:
+        return None
+    return edited_at - published
 
 
-def _edit_stamp(update: Update) -> datetime | None:
+def edit_stamp(update: Update) -> datetime | None:
     return parse_time(update.meta.get("updated_at") or update.meta.get("modified"))
 
 
@@ -366,11 +407,6 @@ def _published(update: Update) -> datetime | None:
     stamps = [parse_time(update.meta.get(name)) for name in ("created_at", "created", "display_at")]
     known = [s for s in stamps if s is not None]
     return max(known, default=None)
-
-
-def _created(update: Update) -> datetime | None:
-    meta = update.meta
-    return parse_time(meta.get("created_at") or meta.get("created") or update.posted_at)
 
 
 def _time_changed(old: str | None, new: str | None) -> bool:

@@ -60,6 +60,11 @@ SILENT_FACTOR = 2.0
 FLICKER_DIVISOR = 10.0
 COSMETIC_CEILING = 1.0
 
+# Incident-level times, by the vendor's field names (see Incident.times).
+INCIDENT_TIMES = frozenset(
+    {"started_at", "resolved_at", "scheduled_for", "scheduled_until", "begin", "end"}
+    | {"startDate", "endDate", "date"}
+)
 _NUMERIC_FLAGS = {"quantity_vagued", "number_changed", "time_changed"}
 _QUOTE_LIMIT = 100
 
@@ -72,6 +77,18 @@ def classify(event: EditEvent, diff: DiffOps) -> Classification:
     return Classification(flags=flags, reasons=reasons, score=_score(event, flags))
 
 
+def strongest_reasons(event: EditEvent, limit: int = 3) -> tuple[tuple[str, ...], int]:
+    """The `limit` reasons of the flags that weigh most, in flag order, and how many are left
+    out: a long rewrite can raise contradicting flags, and a reader needs the main ones."""
+    if len(event.reasons) <= limit or len(event.reasons) != len(event.flags):
+        return tuple(event.reasons), 0
+    ranked = sorted(
+        range(len(event.flags)), key=lambda i: (-FLAG_WEIGHTS.get(event.flags[i], 0.0), i)
+    )
+    kept = sorted(ranked[:limit])
+    return tuple(event.reasons[i] for i in kept), len(event.reasons) - limit
+
+
 def _findings(event: EditEvent, diff: DiffOps) -> dict[str, str]:
     if event.kind == "update_removed":
         return {"text_removed": f'update "{_clip(event.old or "")}" deleted'}
@@ -81,6 +98,9 @@ def _findings(event: EditEvent, diff: DiffOps) -> dict[str, str]:
         return {}
     if event.field == "posted_at":
         return {"time_changed": f'posted time "{event.old}" became "{event.new}"'}
+    if event.field in INCIDENT_TIMES:
+        moved = " (moved earlier)" if event.backdated else ""
+        return {"time_changed": f'{event.field} "{event.old}" became "{event.new}"{moved}'}
     if event.field == "components":
         return _component_findings(event.old or "", event.new or "")
     if event.field in ("impact", "status"):
@@ -213,7 +233,7 @@ def _hunk_findings(hunk: _Hunk, old_text: str, new_text: str) -> dict[str, str]:
     if not bulk:
         if not flags & {"quantity_vagued", "number_changed"}:
             flags |= _scope_flags(change)
-        if change.diff(terms.hedges)[1]:
+        if _hedge_added(change):
             flags.add("hedge_added")
     flags |= _severity_flags(change)
     flags = _cause_flags(change, flags)
@@ -227,6 +247,22 @@ def _hunk_findings(hunk: _Hunk, old_text: str, new_text: str) -> dict[str, str]:
     if (len(new) >= 3 and not gone) or _outweighs(new, gone):
         found["text_added"] = f'"{_clip(hunk.inserted)}" added'
     return found
+
+
+def _hedge_added(change: terms.Change) -> bool:
+    """A hedge the new sentence has and the old one lacks. Read over the whole sentence: a
+    hedge phrase that only reaches into the change ("Customers may" → "Some customers may")
+    is the same hedge."""
+    _, new = change.diff(terms.hedges)
+    if not new:
+        return False
+    sentences = terms.Change(_sentence(change.old), _sentence(change.new))
+    return bool(sentences.diff(terms.hedges)[1])
+
+
+def _sentence(side: tuple[str, int, int]) -> tuple[str, int, int]:
+    text, start, end = side
+    return (text, *terms.sentence_around(text, start, end))
 
 
 def _word_delta(hunk: _Hunk) -> tuple[list[str], list[str]]:
@@ -350,9 +386,13 @@ def _is_cosmetic(hunk: _Hunk) -> bool:
 
 
 def _is_typo(a: str, b: str) -> bool:
+    """A spelling fix (or slip): one letter changed, added, dropped or swapped inside a word,
+    whatever word list the result lands in ("potentialy" → "potentially" is no hedge)."""
     if not (a.isalpha() and b.isalpha()) or min(len(a), len(b)) < 4:
         return False
-    if a in terms.LEXICON or b in terms.LEXICON:
+    # Two words that both mean something to the rules are a rewording, not a slip; nor is a
+    # different first letter ("unable" → "enable"): typing keeps the first letter.
+    if (a in terms.LEXICON and b in terms.LEXICON) or a[0] != b[0]:
         return False
     # One edit only: "increase" → "decrease" is two, and not a typo.
     return _edit_distance(a, b) <= 1

@@ -426,3 +426,52 @@ CAUSE_MARKERS: tuple[str, ...] = (
     "traced back to",
     "originated",
 )
+
+# Lifecycles of an incident's or an update's status, in order. A move forward is the incident
+# going its course (or a maintenance starting), never an edit. Labels as in SEVERITY_LADDERS.
+LIFECYCLES: tuple[tuple[str, ...], ...] = (
+    ("investigating", "identified", "monitoring", "resolved", "postmortem"),  # Statuspage
+    ("scheduled", "in progress", "verifying", "completed"),  # Statuspage maintenance
+    ("current", "archive"),  # AWS data.json listings
+    ("upcoming", "ongoing", "resolved"),  # Apple eventStatus
+    ("upcoming", "ongoing", "completed"),
+)
+
+# What prose says for each severity label, as a band of SEVERITY_PHRASES ranks: an update that
+# says "degraded performance" names the impact "minor".
+LABEL_PHRASE_BANDS: dict[str, tuple[int, int]] = {
+    "none": (0, 1),
+    "minor": (2, 4),
+    "major": (5, 6),
+    "critical": (7, 7),
+    "operational": (0, 1),
+    "degraded performance": (2, 4),
+    "partial outage": (5, 6),
+    "major outage": (7, 7),
+    "issue": (1, 4),
+    "outage": (5, 7),
+    "service information": (0, 2),
+    "service disruption": (3, 5),
+    "service outage": (6, 7),
+    "low": (0, 2),
+    "medium": (3, 4),
+    "high": (5, 7),
+}
+
+# Words every update says, which repeat nothing in particular: an update sharing only these
+# with an edit does not announce it.
+_COMMON = """
+    a about after all also am an and any are as at be been being but by can could currently
+    did do does for from had has have having he her here his how i if in into is it its just
+    may me more most my no not now of off on once only or other our out over own same she
+    should so some still such than that the their them then there these they this those
+    through to too under until up very was we were what when where which while who why will
+    with would you your us
+    issue issues incident investigating investigate investigation identified monitoring
+    monitor results fix implemented resolved resolve update updates continue continuing
+    working work team teams service services users user customers customer affected affecting
+    impact impacted experiencing experience seeing some cause root apologize inconvenience
+    provide further information soon next minutes hours progress scheduled maintenance
+    status page look looking please thank patience engineers aware additional ongoing
+"""
+COMMON_WORDS: frozenset[str] = frozenset(_COMMON.split())

@@ -30,7 +30,8 @@ Extractor = Callable[[bytes, str | None, dict, str | None], Document]
 #    stamps, relative times and tokens it used to keep are page furniture; a Statuspage page's
 #    displayed time drops a "Posted 12 minutes ago" its server wrote; HTML decodes by BOM,
 #    UTF-8, the page's declaration, then the header; Lexbor builds HTML trees as browsers do.
-SCHEME = 2
+# 3: incidents carry their times (start, end, maintenance window) to be compared.
+SCHEME = 3
 
 FORMATS: dict[str, Extractor] = {
     "statuspage": extract_statuspage,  # Statuspage API JSON, HTML page, history.atom/.rss

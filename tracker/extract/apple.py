@@ -61,6 +61,7 @@ def _incident(service_name: str, service: dict[str, Any], event: dict[str, Any])
     )
     started = to_utc(event.get("epochStartDate")) or to_utc(start)
     ended = to_utc(event.get("epochEndDate")) or to_utc(event.get("endDate"))
+    times = {name: stamp for name, stamp in (("startDate", started), ("endDate", ended)) if stamp}
     return Incident(
         key=key,
         title=service_name,
@@ -71,6 +72,7 @@ def _incident(service_name: str, service: dict[str, Any], event: dict[str, Any])
         resolved_at=ended,
         components=_components(service_name, event.get("affectedServices")),
         updates=(update,),
+        times=times,
     )
 
 

@@ -55,6 +55,7 @@ def _incident(item: dict[str, Any], listing: str, where: str) -> Incident:
         components=(words(item.get("service_name")),) if item.get("service_name") else (),
         updates=updates,
         meta={"service": service or None} | ({"details": details} if details else {}),
+        times={"date": stamp} if started and (stamp := format_utc(started)) else {},
     )
 
 

@@ -50,7 +50,7 @@ def _incident(item: dict[str, Any], where: str, base: str) -> Incident:
     keys = unique(update.key for update in updates)
     products = names(item.get("affected_products"), "title")
     uri = words(item.get("uri"))
-    meta = {name: to_utc(item.get(name)) for name in ("begin", "end", "modified")}
+    times = {name: stamp for name in ("begin", "end") if (stamp := to_utc(item.get(name)))}
     return Incident(
         key=key,
         title=fragment_to_text(text(item.get("external_desc"))),
@@ -61,7 +61,9 @@ def _incident(item: dict[str, Any], where: str, base: str) -> Incident:
         resolved_at=to_utc(item.get("end")),
         components=products or names([item.get("service_name")]),
         updates=tuple(replace(u, key=k) for u, k in zip(updates, keys, strict=True)),
-        meta=meta | {"service": words(item.get("service_name")) or None},
+        meta={"modified": to_utc(item.get("modified"))}
+        | {"service": words(item.get("service_name")) or None},
+        times=times,
     )
 
 

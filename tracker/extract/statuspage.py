@@ -35,7 +35,9 @@ _EXPECTED = (
 )
 # Endpoints that list only what is open now: an incident leaving them was resolved.
 _OPEN_ENDPOINTS = ("unresolved", "/active", "/upcoming")
-_INCIDENT_META = ("started_at", "monitoring_at", "scheduled_for", "scheduled_until")
+_INCIDENT_META = ("monitoring_at",)
+# The times a reader is told: when it started and ended, a maintenance's window.
+_INCIDENT_TIMES = ("started_at", "resolved_at", "scheduled_for", "scheduled_until")
 
 
 def extract_statuspage(
@@ -124,6 +126,7 @@ def _incident(item: dict[str, Any], page_url: str | None, where: str) -> Inciden
     meta = {name: to_utc(item.get(name)) for name in _INCIDENT_META if item.get(name)}
     if shortlink:
         meta["shortlink"] = shortlink
+    times = {name: stamp for name in _INCIDENT_TIMES if (stamp := to_utc(item.get(name)))}
     return Incident(
         key=key,
         title=words(item.get("name")),
@@ -135,6 +138,7 @@ def _incident(item: dict[str, Any], page_url: str | None, where: str) -> Inciden
         components=names(item.get("components"), "name"),
         updates=tuple(replace(u, key=k) for u, k in zip(updates, keys, strict=True)),
         meta=meta,
+        times=times,
     )
 
 

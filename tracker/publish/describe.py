@@ -43,6 +43,8 @@ def event_label(event: EditEvent) -> str:
         return f"Update {field_name} changed" if event.field else "Update reworded"
     if event.kind == "incident_changed":
         return f"{field_name.capitalize()} changed" if field_name else "Incident changed"
+    if event.kind == "bulk_changed":
+        return f"Same {field_name or 'change'} change on {event.count} items"
     labels = {
         "update_added": "Update added",
         "update_removed": "Update deleted",
@@ -96,10 +98,20 @@ def event_summary(record: EditRecord) -> str:
         what = "incident deleted:"
     elif event.kind == "incident_added":
         what = "incident added:"
+    elif event.kind == "bulk_changed":
+        what = f"one {event.field or ''} change on {event.count} items, e.g."
     else:
         what = event_label(event).lower() + " on"
     line = f"{record.source}: {what} {title}"
     return f"{line} — {', '.join(event.flags)}" if event.flags else line
+
+
+def verdict_text(event: EditEvent) -> str:
+    """The verdict as a sentence: "Silent: no update posted … mentions it."."""
+    if not event.verdict:
+        return ""
+    label = "Silent" if event.silent else "Not silent"
+    return f"{label}: {event.verdict}."
 
 
 def rank_key(record: EditRecord) -> tuple[float, float, int]:

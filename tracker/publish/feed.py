@@ -16,6 +16,7 @@ from tracker.publish.describe import (
     display_diff,
     event_label,
     event_summary,
+    verdict_text,
     window_text,
 )
 from tracker.publish.report.safety import safe_href
@@ -39,8 +40,14 @@ def entry_id(record: EditRecord) -> str:
 def _content(record: EditRecord) -> str:
     event = record.event
     lines = [f"{event_label(event)} {window_text(record)}."]
-    if event.silent:
+    if event.verdict:
+        lines.append(verdict_text(event))
+    elif event.silent:
         lines.append("Silent: no new update was posted and the displayed time did not change.")
+    if event.announced_by:
+        lines.append(f"Announced by: {event.announced_by}")
+    if event.keys:
+        lines.append(f"Items ({event.count}): " + ", ".join(event.keys))
     if event.old is not None:
         lines += ["", "Before:", event.old]
     if event.new is not None:

@@ -139,10 +139,16 @@ def compare_versions(archive: Archive, name: str, a: int | None, b: int | None) 
     old, new = archive.document(old_row), archive.document(new_row)
     if old is None or new is None:
         raise UsageError("one of these versions could not be read; run `tracker rebuild`")
-    # The wordings seen up to the old version: a return to one of them is a revert, as in
-    # `tracker changes`.
+    # The wordings seen up to the old version (a return to one is a revert, as in `tracker
+    # changes`) and the window the verdicts speak of: old last seen, new first seen.
     earlier = archive.earlier_texts(name, up_to=old_row["id"])
-    events = detect(old, new, previous_seen_at=old_row["last_seen"], earlier_texts=earlier)
+    events = detect(
+        old,
+        new,
+        previous_seen_at=old_row["last_seen"],
+        seen_at=new_row["first_seen"],
+        earlier_texts=earlier,
+    )
     return {"source": name, "old": old_row, "new": new_row, "events": events}
 
 

@@ -20,7 +20,13 @@ from ..models import (
 
 # Normal news: a new update or incident is what a status page is for, not a rewrite.
 NEWS_KINDS = ("update_added", "incident_added")
-EDIT_KINDS = ("update_edited", "update_removed", "incident_removed", "incident_changed")
+EDIT_KINDS = (
+    "update_edited",
+    "update_removed",
+    "incident_removed",
+    "incident_changed",
+    "bulk_changed",
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,7 @@ class Filters:
     flags: tuple[str, ...] = ()
     silent: bool = False
     all_kinds: bool = False
+    announced: bool = False  # only edits a reader was told about (not silent)
 
 
 EVERY_EDIT = Filters()
@@ -48,7 +55,15 @@ def change_records(archive: Archive, filters: Filters = Filters()) -> list[EditR
     if filters.flags:
         wanted = set(filters.flags)
         records = [r for r in records if wanted & set(r.event.flags)]
+    if filters.announced:
+        records = [r for r in records if is_announced(r.event)]
     return records
+
+
+def is_announced(event: EditEvent) -> bool:
+    """An edit readers were told about: by a new update, or corrected while being published.
+    Bulk re-renders are not silent, but nobody announced them either."""
+    return event.kind in EDIT_KINDS and event.kind != "bulk_changed" and not event.silent
 
 
 def dossiers(archive: Archive, records: Sequence[EditRecord]) -> list[Dossier]:
@@ -140,6 +155,10 @@ def edit_json(record: EditRecord) -> dict[str, Any]:
         "flicker": e.flicker,
         "flags": list(e.flags),
         "reasons": list(e.reasons),
+        "verdict": e.verdict,
+        "announced_by": e.announced_by,
+        "count": e.count,
+        "keys": list(e.keys),
         "score": score if math.isfinite(score) else None,
         "posted_at": e.posted_at,
         "window_start": record.window_start,

@@ -18,7 +18,7 @@ from tracker.models import (
 )
 from tracker.publish.report.diffhtml import render_diff_html
 from tracker.publish.report.safety import safe_href
-from tracker.publish.report.views import EditView, edit_view
+from tracker.publish.report.views import EditView, counted, edit_view
 from tracker.times import sort_key as timestamp
 
 
@@ -200,6 +200,6 @@ def dossier_view(dossier: Dossier, links: DossierLinks) -> DossierView:
         timeline=timeline,
         other_changes=edits.rest(),
         evidence=evidence,
-        edit_count=len(dossier.edits),
-        silent_count=sum(1 for record in dossier.edits if record.event.silent),
+        edit_count=len(counted(dossier.edits)),
+        silent_count=sum(1 for record in counted(dossier.edits) if record.event.silent),
     )

@@ -10,7 +10,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from markupsafe import Markup
 
@@ -21,6 +21,7 @@ from tracker.publish.describe import (
     flag_tone,
     rank_key,
     reason_for,
+    verdict_text,
 )
 from tracker.publish.report.diffhtml import render_diff_html, render_preview_html
 from tracker.publish.report.safety import safe_href
@@ -43,6 +44,7 @@ class EditView:
     label: str
     badges: tuple[Badge, ...]
     reasons: tuple[str, ...]
+    verdict: str  # why it is silent, or who announced it
     window_start: str | None
     window_end: str
     record: EditRecord
@@ -107,7 +109,7 @@ def rank(records: Sequence[EditRecord]) -> list[EditRecord]:
 
 
 _SILENT = Badge(
-    "silent edit", "silent", "Reworded with no new update posted and the displayed time unchanged"
+    "silent edit", "silent", "Changed with no update posted in the same window mentioning it"
 )
 _DELETED = Badge("deleted", "removed", "Removed from the page after it was published")
 _BACKDATED = Badge(
@@ -117,12 +119,21 @@ _REVERT = Badge("revert", "revert", "Restores an earlier wording")
 _FLICKER = Badge("flicker", "revert", "Changed, then changed back, between observations")
 
 
+def counted(records: Sequence[EditRecord]) -> list[EditRecord]:
+    """The edits headline counts are made of: a bulk re-render is listed, never counted."""
+    return [record for record in records if record.event.kind != "bulk_changed"]
+
+
 def badges(record: EditRecord) -> tuple[Badge, ...]:
     """The event's markers (silent, deleted, backdated, revert) then one badge per flag."""
     event = record.event
     found: list[Badge] = []
     if event.silent:
-        found.append(_SILENT)
+        found.append(replace(_SILENT, title=event.verdict) if event.verdict else _SILENT)
+    elif event.announced_by:
+        found.append(Badge("announced", "info", event.verdict or None))
+    if event.kind == "bulk_changed":
+        found.append(Badge(f"bulk ×{event.count}", "muted", event.verdict or None))
     if event.kind in ("update_removed", "incident_removed"):
         found.append(_DELETED)
     if event.backdated:
@@ -146,6 +157,7 @@ def edit_view(record: EditRecord, *, anchor: str, href: str | None) -> EditView:
         label=event_label(record.event),
         badges=badges(record),
         reasons=tuple(record.event.reasons),
+        verdict=verdict_text(record.event),
         window_start=record.window_start,
         window_end=record.window_end,
         record=record,
@@ -183,10 +195,11 @@ def index_view(
         edit_view(record, anchor=f"edit-{record.id}", href=href_for(record))
         for record in rank(records)
     )
+    headline = counted(records)
     return IndexView(
         edits=views,
-        vendors=tuple(vendor_rows(records)),
-        edit_count=len(records),
-        silent_count=sum(1 for record in records if record.event.silent),
-        incident_count=len({(r.source, r.event.incident_key) for r in records}),
+        vendors=tuple(vendor_rows(headline)),
+        edit_count=len(headline),
+        silent_count=sum(1 for record in headline if record.event.silent),
+        incident_count=len({(r.source, r.event.incident_key) for r in headline}),
     )
