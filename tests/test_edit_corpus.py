@@ -68,6 +68,11 @@ def test_case(case):
             expected["revert"],
         ), key
         assert len(event.reasons) == len(event.flags)
+        assert event.verdict, key  # every event says why it is silent or not
+        if "announced_by" in expected:
+            assert event.announced_by == expected["announced_by"], key
+        elif not event.silent and event.kind not in ("update_added", "incident_added"):
+            assert event.announced_by is None or "announced by" in event.verdict, key
     agree = all(set(got[key].flags) == set(want[key]["flags"]) for key in got)
     if "disagreement" in case:
         assert not agree, f"now agrees with the label; revisit: {case['disagreement']}"

@@ -176,7 +176,11 @@ class _Hunk:
 
 def _text_findings(diff: DiffOps) -> dict[str, str]:
     old_text, new_text, hunks = _hunks(diff)
-    meaningful = [hunk for hunk in hunks if not _is_cosmetic(hunk)]
+    meaningful = [
+        hunk
+        for hunk in hunks
+        if not _is_cosmetic(hunk) and not _is_repeat(hunk, old_text, new_text)
+    ]
     if not meaningful:
         return {"cosmetic": _cosmetic_reason(old_text, new_text, hunks)}
     found: dict[str, list[str]] = {}
@@ -383,6 +387,21 @@ def _is_cosmetic(hunk: _Hunk) -> bool:
     if len(old) != len(new):
         return False
     return all(a == b or _is_typo(a, b) for a, b in zip(old, new, strict=True))
+
+
+def _is_repeat(hunk: _Hunk, old_text: str, new_text: str) -> bool:
+    """Words doubled by a slip taken out ("can result in result in" → "can result in"), or
+    put in: the same words stand right next to the change."""
+    if bool(terms.words_of(hunk.deleted)) == bool(terms.words_of(hunk.inserted)):
+        return False
+    if hunk.deleted:
+        text, start, end, changed = old_text, hunk.old_start, hunk.old_end, hunk.deleted
+    else:
+        text, start, end, changed = new_text, hunk.new_start, hunk.new_end, hunk.inserted
+    repeated = [w.lower() for w in terms.words_of(changed)]
+    after = [w.lower() for w in terms.words_of(text[end:])][: len(repeated)]
+    before = [w.lower() for w in terms.words_of(text[:start])][-len(repeated) :]
+    return repeated in (after, before)
 
 
 def _is_typo(a: str, b: str) -> bool:

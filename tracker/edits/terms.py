@@ -212,7 +212,10 @@ durations: Extractor = _PatternExtractor(_DURATION)
 times: Extractor = _PatternExtractor(_TIME)
 vague: Extractor = _PatternExtractor(_VAGUE)
 severity: Extractor = _PatternExtractor(_SEVERITY)
-hedges: Extractor = _PatternExtractor(_HEDGES, words.HEDGES)
+# "the May 8th weekend" names a month, not a possibility.
+hedges: Extractor = _PatternExtractor(
+    _HEDGES, words.HEDGES, unless_followed_by=re.compile(r"\s+\d")
+)
 # "a few hours" is an amount of time, not a share of the users.
 scope: Extractor = _PatternExtractor(_SCOPE, unless_followed_by=_TIME_NOUN)
 causes: Extractor = _PatternExtractor(CAUSE_MARKER)

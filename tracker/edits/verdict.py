@@ -175,7 +175,7 @@ def _mentions(update: Update, cues: _Cues) -> str | None:
         if re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", lowered):
             return f'says "{phrase}"'
     if cues.band is not None:
-        stated = terms.severity(text, 0, len(text))
+        stated = [p for p in terms.severity(text, 0, len(text)) if p not in words.VAGUE_SEVERITY]
         worst = max(stated, key=lambda p: words.SEVERITY_PHRASES.get(p, -1), default=None)
         low, high = cues.band
         if worst is not None and low <= words.SEVERITY_PHRASES.get(worst, -1) <= high:

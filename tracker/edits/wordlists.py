@@ -255,6 +255,13 @@ SEVERITY_PHRASES: dict[str, int] = {
     "operating normally": 0,
 }
 
+# "elevated 502 errors" is "elevated errors" with the status code named.
+SEVERITY_PHRASES |= {
+    f"{rise} {code} errors": 3
+    for rise in ("elevated", "increased")
+    for code in ("4xx", "5xx", "500", "502", "503", "504")
+}
+
 # Ladders of labels a page uses for an incident, an update or a component. A move between two
 # labels of the same ladder is a severity change; labels are compared lower case, with "_" and
 # "-" read as spaces.
@@ -457,6 +464,9 @@ LABEL_PHRASE_BANDS: dict[str, tuple[int, int]] = {
     "medium": (3, 4),
     "high": (5, 7),
 }
+
+# Severity phrases too vague to name an impact: "any further issues" says nothing of how bad.
+VAGUE_SEVERITY: frozenset[str] = frozenset({"issues", "problems", "a problem", "an issue"})
 
 # Words every update says, which repeat nothing in particular: an update sharing only these
 # with an edit does not announce it.
