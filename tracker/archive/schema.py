@@ -354,3 +354,21 @@ def m007_bodies_and_items(db: sqlite_utils.Database) -> None:
         "coalesce(max(id), 0) from fetches where true "
         "on conflict (key) do update set value = excluded.value"
     )
+
+
+@migrations()
+def m010_noise(db: sqlite_utils.Database) -> None:
+    # What the second look learned about each source: a place on the page and the masked
+    # wording of a value found there that changed between two fetches seconds apart.
+    db.execute(
+        """
+        create table noise (
+          id integer primary key,
+          source_id integer not null references sources(id),
+          place text not null,
+          pattern text not null,
+          learned_at text not null
+        )
+        """
+    )
+    db.execute("create unique index noise_signature on noise (source_id, place, pattern)")

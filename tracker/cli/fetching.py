@@ -81,12 +81,33 @@ def _policy(options: dict[str, Any]) -> Policy:
     )
 
 
+def confirm_option(command: Any) -> Any:
+    """The second look, shared by `fetch` and `run`."""
+    return click.option(
+        "--confirm-delay",
+        default=ingest.CONFIRM_DELAY,
+        show_default=True,
+        envvar="TRACKER_CONFIRM_DELAY",
+        type=click.FloatRange(0),
+        help="Seconds before a changed page is fetched again to confirm the change (what "
+        "differs between the two is learned as noise; 0 turns it off; or set "
+        "TRACKER_CONFIRM_DELAY).",
+    )(command)
+
+
 def _run_fetch(
-    archive: Archive, names: tuple[str, ...], policy: Policy, quiet: bool, as_json: bool
+    archive: Archive,
+    names: tuple[str, ...],
+    policy: Policy,
+    quiet: bool,
+    as_json: bool,
+    confirm_delay: float = ingest.CONFIRM_DELAY,
 ) -> int:
     total = len(names) or len(archive.sources())
     progress = text.Progress(sys.stderr.isatty() and not quiet and not as_json, total=total)
-    outcomes = ingest.fetch_sources(archive, names, policy, on_outcome=progress.outcome)
+    outcomes = ingest.fetch_sources(
+        archive, names, policy, on_outcome=progress.outcome, confirm_delay=confirm_delay
+    )
     progress.done()
     if not outcomes and not as_json:
         click.echo("no sources to fetch: `tracker add NAME|URL` adds one", err=True)
@@ -104,11 +125,17 @@ def _run_fetch(
 @cli.command()
 @click.argument("names", nargs=-1)
 @policy_options
+@confirm_option
 @click.option("-q", "--quiet", is_flag=True, help="Print only failures (for cron).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
 @click.pass_context
 def fetch(
-    ctx: click.Context, names: tuple[str, ...], quiet: bool, as_json: bool, **options: Any
+    ctx: click.Context,
+    names: tuple[str, ...],
+    quiet: bool,
+    as_json: bool,
+    confirm_delay: float,
+    **options: Any,
 ) -> None:
     """Fetch sources (all by default) and store every new version.
 
@@ -122,15 +149,16 @@ def fetch(
     with archive_for_run(ctx, "fetch", create=False) as archive:
         for name in names:
             archive.get_source(name)
-        code = _run_fetch(archive, names, _policy(options), quiet, as_json)
+        code = _run_fetch(archive, names, _policy(options), quiet, as_json, confirm_delay)
     ctx.exit(code)
 
 
 @cli.command()
 @policy_options
+@confirm_option
 @click.option("-q", "--quiet", is_flag=True, help="Print only failures (for cron).")
 @click.pass_context
-def run(ctx: click.Context, quiet: bool, **options: Any) -> None:
+def run(ctx: click.Context, quiet: bool, confirm_delay: float, **options: Any) -> None:
     """The nightly job: fetch everything (adding the catalog to an empty archive).
 
     Quiet with -q unless something failed; exit 1 when a source failed. Safe to overlap
@@ -145,7 +173,7 @@ def run(ctx: click.Context, quiet: bool, **options: Any) -> None:
             added = sources.add_catalog(archive)
             if not quiet:
                 click.echo(f"the archive had no sources: added the {added} catalog sources")
-        code = _run_fetch(archive, (), _policy(options), quiet, False)
+        code = _run_fetch(archive, (), _policy(options), quiet, False, confirm_delay)
         written = publish.refresh(archive)
         if not quiet:
             for path in written:

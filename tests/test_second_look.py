@@ -1,0 +1,152 @@
+"""The second look, end to end on 127.0.0.1: a changed page is fetched again a moment later;
+what differs between the two fetches is learned as the source's noise, a flap is logged, and
+only a change that survives becomes a version."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from werkzeug import Request, Response
+
+from tracker.archive import Archive
+
+PATH = "/status"
+
+
+def page(counter: int, *, edited: bool = False, resolved: bool = True) -> bytes:
+    """A small status page read by the generic HTML reader, whose footer (read as the last
+    update of the last incident) names the node that served it and a visitor counter."""
+    words = "some users" if edited else "30 percent of users"
+    state = "Resolved" if resolved else "Monitoring"
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Example Cloud status</title></head>
+<body>
+<h1>Example Cloud status</h1>
+<h2>Email delivery delays</h2>
+<p>{state} - Between 09:10 and 10:40 UTC {words} saw delayed email delivery. Queued mail
+has been sent.</p>
+<p>Investigating - We are investigating delays in outgoing email.</p>
+<h2>API errors</h2>
+<p>Resolved - The API error rate is back to normal after a faulty deploy was rolled back.</p>
+<footer><p>Served by edge node {counter % 7} &middot; {1480 + 53 * counter:,} visitors today
+</p></footer>
+</body></html>""".encode()
+
+
+class Site:
+    """What the server sends: a fresh counter on every request, and what the page says."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.edited = False
+        self.flap_once = False
+
+    def __call__(self, request: Request) -> Response:
+        self.requests += 1
+        resolved = True
+        if self.flap_once:  # one request gets another version, the next the usual one
+            self.flap_once = False
+            resolved = False
+        body = page(self.requests, edited=self.edited, resolved=resolved)
+        return Response(body, content_type="text/html; charset=utf-8")
+
+
+def setup(tracker, httpserver) -> Site:
+    site = Site()
+    httpserver.expect_request(PATH).respond_with_handler(site)
+    tracker("add", httpserver.url_for(PATH), "--name", "example", "--format", "html")
+    return site
+
+
+def versions(home: Path) -> int:
+    with sqlite3.connect(home / "tracker.db") as conn:
+        return int(conn.execute("select count(*) from snapshots").fetchone()[0])
+
+
+def test_a_counter_in_the_footer_stores_one_version_over_ten_fetches(tracker, home, httpserver):
+    site = setup(tracker, httpserver)
+    for _ in range(10):
+        tracker("fetch")
+    assert versions(home) == 1
+    assert tracker.json("changes", "--json") == []
+    log = tracker.json("log", "example", "--json")
+    # The second fetch found the page changed and looked again: the counter was learned.
+    assert [r["outcome"] for r in log].count("new") == 1
+    assert all(r["outcome"] == "unchanged" for r in log if r["outcome"] != "new")
+    assert len(log) == site.requests == 11
+    assert any("noise learned on the second look" in (r["detail"] or "") for r in log)
+    # Every distinct body is kept as the evidence of its fetch.
+    archive = Archive(home)
+    assert len({r["sha256"] for r in log}) == 11
+    assert all(archive.body(r["sha256"]) for r in log)
+    archive.close()
+
+    [source] = tracker.json("sources", "--json")
+    patterns = [(n["place"], n["pattern"]) for n in source["noise"]]
+    assert patterns == [("update text", "Served by edge node # · #,# visitors today")]
+    assert tracker.json("show", "example", "--noise", "--json")["noise"] == source["noise"]
+    assert "Served by edge node # · #,# visitors today" in tracker("noise", "example").output
+
+    # A real edit next to the noise is a version, reported once.
+    site.edited = True
+    for _ in range(3):
+        tracker("fetch")
+    assert versions(home) == 2
+    [change] = tracker.json("changes", "--json")
+    assert change["kind"] == "update_edited" and change["silent"]
+    assert "quantity_vagued" in change["flags"]
+    assert "30 percent of users" in change["old"] and "some users" in change["new"]
+    out = tracker("show", "example").output
+    assert "some users" in out and "visitors today" in out
+
+    # Re-reading the stored bodies masks the noise the same way (the first version too, which
+    # was stored before the noise was learned).
+    assert "2 versions, 1 documents changed, 0 unparseable, edits 1 -> 1" in (
+        tracker("rebuild").output
+    )
+    assert [c["kind"] for c in tracker.json("changes", "--json")] == ["update_edited"]
+
+
+def test_a_flap_is_logged_and_kept_as_evidence(tracker, home, httpserver):
+    site = setup(tracker, httpserver)
+    tracker("fetch")
+    tracker("fetch")  # learns the counter
+    site.flap_once = True
+    out = tracker("fetch").output
+    assert "flap" in out
+    assert versions(home) == 1 and tracker.json("changes", "--json") == []
+    second_look, flap, *_ = tracker.json("log", "example", "--json")
+    assert flap["outcome"] == "flap" and second_look["outcome"] == "unchanged"
+    assert "then the last one again" in flap["detail"]
+    assert flap["snapshot"] == second_look["snapshot"]
+    archive = Archive(home)
+    assert b"Monitoring - Between" in archive.body(flap["sha256"])
+    archive.close()
+    lines = tracker("log", "example").output.splitlines()
+    assert "flap" in lines[1] and "not stored as a version" in lines[1]
+
+
+def test_noise_is_cleared_through_the_cli_and_learned_again(tracker, home, httpserver):
+    setup(tracker, httpserver)
+    tracker("fetch")
+    tracker("fetch")
+    assert len(tracker.json("noise", "example", "--json")["noise"]) == 1
+    assert tracker("noise", "example", "--clear").output.strip() == (
+        "example: forgot 1 noise signature"
+    )
+    assert tracker.json("sources", "--json")[0]["noise"] == []
+    assert tracker("show", "example", "--noise").output.strip() == "example: no noise learned"
+    tracker("fetch")
+    assert len(tracker.json("noise", "example", "--json")["noise"]) == 1
+    assert versions(home) == 1 and tracker.json("changes", "--json") == []
+    result = tracker("noise", "nowhere", code=2)
+    assert "nowhere" in result.stderr
+
+
+def test_confirm_delay_zero_turns_the_second_look_off(tracker, home, httpserver):
+    site = setup(tracker, httpserver)
+    tracker("fetch", "--confirm-delay", "0")
+    tracker("fetch", "--confirm-delay", "0")
+    assert site.requests == 2 and versions(home) == 2
+    assert tracker.json("noise", "example", "--json")["noise"] == []
