@@ -9,7 +9,10 @@ from pathlib import Path
 
 from werkzeug import Request, Response
 
+from tracker import noise
 from tracker.archive import Archive
+from tracker.extract import extract
+from tracker.models import Document
 
 PATH = "/status"
 
@@ -150,3 +153,55 @@ def test_confirm_delay_zero_turns_the_second_look_off(tracker, home, httpserver)
     tracker("fetch", "--confirm-delay", "0")
     assert site.requests == 2 and versions(home) == 2
     assert tracker.json("noise", "example", "--json")["noise"] == []
+
+
+# -- what is learned, on a real payload ---------------------------------------------------------
+
+FORMATS = Path(__file__).parent / "fixtures" / "formats"
+
+
+def airbrake(**changes: str) -> Document:
+    """statuspage-incidents.json with the given texts replaced (old=new pairs as kwargs)."""
+    body = (FORMATS / "statuspage-incidents.json").read_text(encoding="utf-8")
+    for old, new in changes.values():
+        assert old in body
+        body = body.replace(old, new, 1)
+    return extract("statuspage", body.encode(), "application/json", {}, None)
+
+
+def test_a_volatile_time_is_learned_for_its_item_only():
+    stamp = "2023-03-15T07:53:20.841-07:00"
+    first = airbrake()
+    second = airbrake(t=(stamp, "2023-03-15T07:58:20.841-07:00"))
+    [learned] = noise.learn(first, second)
+    assert learned.place == "incident started_at @ 645jyxdr7qmx"
+    assert learned.pattern == "#-#-#T#:#:#Z"
+    masked = noise.apply(second, [learned])
+    assert noise.apply(first, [learned]) == masked
+    # Every other time on the page is still compared.
+    others = [i.times for i in masked.incidents if i.key != "645jyxdr7qmx"]
+    assert others == [i.times for i in first.incidents if i.key != "645jyxdr7qmx"]
+
+
+def test_a_wording_that_differs_between_the_looks_is_not_noise():
+    first = airbrake()
+    second = airbrake(w=("Delay in error processing", "Delay in processing"))
+    assert noise.learn(first, second) == set()
+
+
+def test_a_rewritten_wording_in_a_noisy_value_is_still_a_change():
+    old = "Delay in error processing"
+    first = airbrake(w=(old, "Delay in error processing (served by node 3)"))
+    second = airbrake(w=(old, "Delay in error processing (served by node 8)"))
+    learned = noise.learn(first, second)
+    assert [s.pattern for s in learned] == ["Delay in error processing (served by node #)"]
+    assert noise.apply(first, learned).hash() == noise.apply(second, learned).hash()
+    edited = airbrake(w=(old, "Delay in processing (served by node 5)"))
+    assert noise.apply(edited, learned) == edited
+
+
+def test_tokens_and_digits_are_masked_and_words_kept():
+    assert noise.mask("Served by web-8f3a2b1c9d0e in 43 ms, 1,480 visitors") == (
+        "Served by web-* in # ms, #,# visitors"
+    )
+    assert noise.mask("30 percent of users") == "# percent of users"

@@ -371,9 +371,9 @@ def fetch_sources(
             judged = observe(archive, source, result)
             if isinstance(judged, Outcome):
                 return judged
-            if confirm_delay <= 0 or judged.previous is None:
+            if confirm_delay <= 0 or judged.previous is None or source.name in pending:
                 # A first version has nothing to differ from; its noise is learned the first
-                # time it changes.
+                # time it changes. (A source named twice is looked at twice already.)
                 return store_version(archive, judged)
             pending[source.name] = judged
             return None
