@@ -44,9 +44,12 @@ class Site:
         self.requests = 0
         self.edited = False
         self.flap_once = False
+        self.fail_at: int | None = None
 
     def __call__(self, request: Request) -> Response:
         self.requests += 1
+        if self.requests == self.fail_at:
+            return Response("upstream trouble", status=500)
         resolved = True
         if self.flap_once:  # one request gets another version, the next the usual one
             self.flap_once = False
@@ -145,6 +148,20 @@ def test_noise_is_cleared_through_the_cli_and_learned_again(tracker, home, https
     assert versions(home) == 1 and tracker.json("changes", "--json") == []
     result = tracker("noise", "nowhere", code=2)
     assert "nowhere" in result.stderr
+
+
+def test_a_failed_second_look_keeps_the_change(tracker, home, httpserver):
+    site = setup(tracker, httpserver)
+    tracker("fetch")
+    tracker("fetch")  # learns the counter (requests 2 and 3)
+    site.edited = True
+    site.fail_at = 5  # the second look at the edited page
+    tracker("fetch", code=0)
+    second_look, first, *_ = tracker.json("log", "example", "--json")
+    assert second_look["error"] == "http_5xx" and first["outcome"] == "new"
+    assert versions(home) == 2
+    [change] = tracker.json("changes", "--json")
+    assert "some users" in change["new"]
 
 
 def test_confirm_delay_zero_turns_the_second_look_off(tracker, home, httpserver):

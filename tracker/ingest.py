@@ -109,9 +109,9 @@ def observe(
         masked = noise.apply(stored, learned) if stored is not None else None
         if masked is not None and masked is not stored:
             old = masked
+    if note:
+        row["detail"] = note
     if previous is not None and cut.document_hash in (previous["doc_hash"], _hash(old)):
-        if note:
-            row["detail"] = note
         return unchanged(archive, source, row, body, previous, seen)
     return Observation(source, result, row, previous, document, cut, old, seen, origin, reference)
 
@@ -125,10 +125,12 @@ def unchanged(
     seen: str,
     outcome: str = "unchanged",
 ) -> Outcome:
+    """Record a fetch that showed the last version (a flap did not: it is not seen then)."""
     with archive.transaction():
         # Noise is evidence too: a body that differs from the last one is kept.
         row["sha256"] = archive.store_body(source.name, body)
-        archive.touch_snapshot(previous["id"], seen)
+        if outcome != "flap":
+            archive.touch_snapshot(previous["id"], seen)
         row |= {"outcome": outcome, "snapshot_id": previous["id"]}
         archive.record_fetch(row)
     return _outcome(source, row)
