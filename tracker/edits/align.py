@@ -32,8 +32,6 @@ from .wordlists import LIFECYCLES
 EDIT_TOLERANCE = timedelta(minutes=2)
 # CDN caches and clock skew: an update may show up this much later than its displayed time.
 BACKDATE_TOLERANCE = timedelta(minutes=5)
-# Two stamps closer than this show the same time to a reader.
-SAME_TIME = timedelta(minutes=1)
 # Two keyless updates with the same time and status are one update rewritten when their words
 # are at least this similar.
 SIMILARITY = 0.6
@@ -424,11 +422,9 @@ def _published(update: Update) -> datetime | None:
 
 
 def _time_changed(old: str | None, new: str | None) -> bool:
-    """Moved by a minute or more: pages show times to the minute, and a vendor re-deriving a
-    stamp from another record (Statuspage's started_at) may move it by a second or two."""
     a, b = parse_time(old), parse_time(new)
     if a is not None and b is not None:
-        return abs(b - a) >= SAME_TIME
+        return a != b
     return (old or "") != (new or "")
 
 
