@@ -105,4 +105,3 @@ def test_a_status_read_off_a_new_update_is_announced_not_an_edit():
         ("incident_changed", "status", "resolved", "update")
     ]
     assert events[0].silent and quiet.key == events[0].incident_key
-
