@@ -5,7 +5,9 @@ time, CSRF token, request id, relative times, uptime figures) and 25 Statuspage 
 page-level `updated_at` that changes on every request). Each round ~5% of pages get a real
 wording edit and ~5% a new update. Printed: planted edits found, false alarms (edit events
 nobody planted), ms per page for `tracker fetch` against a bare concurrent GET + SHA-256 of
-the same pages, and the archive's size after the run. `BENCH_QUICK=1` runs 3 rounds.
+the same pages, and the archive's size after the run. A changed page gets its second look
+(default settings), so each round with a change holds one pause of `CONFIRM_DELAY` seconds.
+`BENCH_QUICK=1` runs 3 rounds.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import requests
 from benchmarks.sitegen import page_bytes
 from tracker.archive import Archive
 from tracker.fetch import Policy
-from tracker.ingest import fetch_sources
+from tracker.ingest import CONFIRM_DELAY, fetch_sources
 from tracker.publish.records import Filters, change_records
 from tracker.sources import new_source
 
@@ -143,6 +145,7 @@ def main() -> None:
                 print(
                     record.source, e.kind, e.field, e.incident_key, e.update_key, e.old, "->", e.new
                 )
+        fetched = archive.db.execute("select count(*) from fetches").fetchone()[0]
         archive.close()
         stored = size(Path(home))
     server.shutdown()
@@ -158,6 +161,12 @@ def main() -> None:
     first = times[0] / total * 1000
     print(f"  full check            {check:7.1f} ms/page   (first round {first:.1f})")
     print(f"  floor: GET + SHA-256  {bare:7.1f} ms/page   ratio {check / bare:.1f}x")
+    second = fetched - total * ROUNDS
+    pause = CONFIRM_DELAY * 1000 / total
+    print(
+        f"  second looks          {second} pages fetched twice; the full check includes a "
+        f"{CONFIRM_DELAY:g} s pause a round ({pause:.0f} ms/page)"
+    )
     print(f"  archive after the run {stored / 1024 / 1024:.1f} MB")
 
 

@@ -148,6 +148,8 @@ def test_noise_is_cleared_through_the_cli_and_learned_again(tracker, home, https
     assert versions(home) == 1 and tracker.json("changes", "--json") == []
     result = tracker("noise", "nowhere", code=2)
     assert "nowhere" in result.stderr
+    result = tracker("show", "example", "--noise", "--version", "1", code=2)
+    assert "--noise" in result.stderr and "Traceback" not in result.output
 
 
 def test_a_failed_second_look_keeps_the_change(tracker, home, httpserver):

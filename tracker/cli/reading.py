@@ -41,6 +41,8 @@ def show(
       tracker show example --noise
     """
     if noise:
+        if at or version is not None:
+            raise UsageError("--noise shows what is learned now: it takes no --at or --version")
         ctx.invoke(noise_command, name=name, clear=False, as_json=as_json)
         return
     with archive_for(ctx) as archive:
