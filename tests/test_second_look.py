@@ -224,3 +224,14 @@ def test_tokens_and_digits_are_masked_and_words_kept():
         "Served by web-* in # ms, #,# visitors"
     )
     assert noise.mask("30 percent of users") == "# percent of users"
+
+
+def test_a_flap_is_told_from_noise_learned_on_the_same_look(tracker, home, httpserver):
+    site = setup(tracker, httpserver)
+    tracker("fetch")
+    site.flap_once = True  # nothing learned yet: the counter moves on both looks too
+    tracker("fetch")
+    _, flap, _ = tracker.json("log", "example", "--json")
+    assert flap["outcome"] == "flap"
+    assert versions(home) == 1 and tracker.json("changes", "--json") == []
+    assert len(tracker.json("noise", "example", "--json")["noise"]) == 1

@@ -76,7 +76,6 @@ def observe(
     origin: str = "live",
     reference: str | None = None,
     observed_at: str | None = None,
-    note: str | None = None,
 ) -> Outcome | Observation:
     """Record a fetch that proves nothing new (failed, not modified, unchanged) and say how it
     ended; or hand back what a new version would be made of."""
@@ -109,8 +108,6 @@ def observe(
         masked = noise.apply(stored, learned) if stored is not None else None
         if masked is not None and masked is not stored:
             old = masked
-    if note:
-        row["detail"] = note
     if previous is not None and cut.document_hash in (previous["doc_hash"], _hash(old)):
         return unchanged(archive, source, row, body, previous, seen)
     return Observation(source, result, row, previous, document, cut, old, seen, origin, reference)
@@ -420,15 +417,17 @@ def _guarded(
 def second_look(archive: Archive, first: Observation, result: FetchResult) -> Outcome:
     """Settle a changed page with a second fetch taken a moment after the first.
 
-    - the second shows the same document: the change is real, the first is stored;
+    What differs between the two only by digits and tokens is learned as the source's noise
+    first (see `noise.learn`); then, with it masked:
+
+    - the first shows the last version after all: noise only, nothing stored but the body;
     - the second shows the last version again: a flap (A → B → A), recorded as the first
       fetch's outcome, its body kept, no version stored;
-    - the two differ only by digits and tokens somewhere: those places are learned as the
-      source's noise and the first is judged again with them masked (a version only if
-      something else changed);
-    - the second could not be read, or differs in words: the first stands on its own.
+    - otherwise the change is real and the first is stored (also when the second could not
+      be read: a change is never lost because the second look failed).
 
-    The second fetch is then ingested as any fetch is (usually `unchanged`).
+    The second fetch is then ingested as any fetch is (usually `unchanged`; a page still
+    moving in words gives a version of its own).
     """
     source = first.source
     second: Document | None = None
@@ -437,32 +436,43 @@ def second_look(archive: Archive, first: Observation, result: FetchResult) -> Ou
             second = _document(archive, source, result)
         except ExtractionError:
             second = None
-    if second is None or pieces(second).document_hash == first.cut.document_hash:
+    if second is None or first.previous is None or _hash(second) == first.cut.document_hash:
         outcome = store_version(archive, first)
-    elif first.previous is not None and _hash(second) in (
-        first.previous["doc_hash"],
-        _hash(first.old),
-    ):
+        ingest(archive, source, result)
+        return outcome
+    previous = first.previous
+    learned = noise.learn(first.document, second)
+    if learned:
+        with archive.transaction():
+            archive.add_noise(
+                source.name, sorted((s.place, s.pattern) for s in learned), first.seen
+            )
+        current = signatures(archive, source.name)
+        stored = archive.document(previous)
+        masked = noise.apply(stored, current) if stored is not None else None
+        document = noise.apply(first.document, current)
+        note = f"noise learned on the second look: {len(learned)} volatile value(s)"
+        first = replace(
+            first,
+            document=document,
+            cut=pieces(document),
+            old=masked if masked is not stored else None,
+            row=first.row | {"detail": note},
+        )
+        second = noise.apply(second, current)
+    last = {previous["doc_hash"], _hash(first.old)}
+    body = first.result.body or b""
+    if first.cut.document_hash in last:
+        outcome = unchanged(archive, source, first.row, body, previous, first.seen)
+    elif _hash(second) in last:
         seconds = seconds_between(first.seen, result.finished_at)
         row = first.row | {
             "detail": f"a different version was served, then the last one again {seconds:.0f} s "
             "later on the second look: kept as evidence, not stored as a version"
         }
-        outcome = unchanged(
-            archive, source, row, first.result.body or b"", first.previous, first.seen, "flap"
-        )
+        outcome = unchanged(archive, source, row, body, previous, first.seen, "flap")
     else:
-        learned = noise.learn(first.document, second)
-        if learned:
-            with archive.transaction():
-                archive.add_noise(
-                    source.name, sorted((s.place, s.pattern) for s in learned), first.seen
-                )
-            note = f"noise learned on the second look: {len(learned)} volatile value(s)"
-            again = observe(archive, source, first.result, first.origin, note=note)
-            outcome = again if isinstance(again, Outcome) else store_version(archive, again)
-        else:
-            outcome = store_version(archive, first)
+        outcome = store_version(archive, first)
     ingest(archive, source, result)
     return outcome
 
