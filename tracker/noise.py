@@ -4,7 +4,7 @@ When a page's document changes, it is fetched once more a moment later (the seco
 value that differs between the two is volatile — a visitor counter, the node that served the
 page, a rotating banner — and is learned for that source as a *signature*: where it sits
 (`update text`, `incident title`, `page generated`, a whole `update`) and its wording with
-digits and tokens masked (`Served by edge node # · #,# visitors today`). Every later document
+digits and tokens masked (`Served by edge node # · # visitors today`). Every later document
 of the source has the values matching a signature masked the same way before it is compared,
 so the counter never makes a version again, while a rewritten wording next to it, or in it,
 still does (its masked form no longer matches).
@@ -25,7 +25,8 @@ from .models import Document, Incident, Update
 # Runs of letters and digits mixed, 8 or more long (session ids, hashes, request tokens) are
 # masked whole; then every run of digits (a date stays a date: `#-#-#T#:#:#Z`).
 _TOKEN = re.compile(r"\b(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z0-9]{8,}\b")
-_DIGITS = re.compile(r"\d+")
+# A number with its thousands or decimal separators is one: 999 and 1,000 mask alike.
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[^\W\d_]{3,}")
 TOKEN_MASK, DIGIT_MASK = "*", "#"
 _INCIDENT_FIELDS = ("title", "status", "impact", "url", "created_at", "resolved_at")
