@@ -5,6 +5,7 @@ only a change that survives becomes a version."""
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 from werkzeug import Request, Response
@@ -12,7 +13,7 @@ from werkzeug import Request, Response
 from tracker import noise
 from tracker.archive import Archive
 from tracker.extract import extract
-from tracker.models import Document
+from tracker.models import Document, Update
 
 PATH = "/status"
 
@@ -236,3 +237,33 @@ def test_a_flap_is_told_from_noise_learned_on_the_same_look(tracker, home, https
     assert flap["outcome"] == "flap"
     assert versions(home) == 1 and tracker.json("changes", "--json") == []
     assert len(tracker.json("noise", "example", "--json")["noise"]) == 1
+
+
+def test_an_item_whose_key_moves_with_its_counter_is_one_masked_item():
+    def with_banner(doc: Document, n: int) -> Document:
+        first = doc.incidents[0]
+        banner = Update(key=f"notice-{n}", fields={"body": f"{n} subscribers get these updates"})
+        return replace(
+            doc, incidents=(replace(first, updates=(banner, *first.updates)), *doc.incidents[1:])
+        )
+
+    doc = airbrake()
+    a, b, c = with_banner(doc, 1480), with_banner(doc, 1533), with_banner(doc, 1601)
+    [learned] = noise.learn(a, b)
+    assert learned == noise.Signature("update", "# subscribers get these updates")
+    assert noise.apply(a, [learned]) == noise.apply(c, [learned])
+    # A new update is not a counter: it has no twin in the other look.
+    added = replace(
+        doc,
+        incidents=(
+            replace(
+                doc.incidents[0],
+                updates=(
+                    Update(key="n1", fields={"body": "We are monitoring the fix."}),
+                    *doc.incidents[0].updates,
+                ),
+            ),
+            *doc.incidents[1:],
+        ),
+    )
+    assert noise.learn(doc, added) == set()
