@@ -4,10 +4,10 @@ When a page's document changes, it is fetched once more a moment later (the seco
 value that differs between the two only by digits or tokens is volatile — a visitor counter,
 the node that served the page, a request token — and is learned for that source as a
 *signature*: where it sits (`update text`, `incident title`, a page field, a whole `update`)
-and its wording with digits and tokens masked (`Served by edge node # · # visitors today`). Every later document
-of the source has the values matching a signature masked the same way before it is compared,
-so the counter never makes a version again, while a rewritten wording next to it, or in it,
-still does (its masked form no longer matches).
+and its wording with digits and tokens masked (`Served by edge node # · # visitors today`).
+Every later document of the source has the values matching a signature masked the same way
+before it is compared, so the counter never makes a version again, while a rewritten wording
+next to it, or in it, still does (its masked form no longer matches).
 
 Plain functions over Documents; the archive keeps the signatures (table `noise`).
 """
