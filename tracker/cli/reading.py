@@ -86,9 +86,8 @@ def noise_command(ctx: click.Context, name: str, clear: bool, as_json: bool) -> 
     if not view["noise"]:
         click.echo(f"{name}: no noise learned")
     for row in view["noise"]:
-        click.echo(
-            text.printable(f"{row['place']:<24} {row['pattern']}  (learned {row['learned_at']})")
-        )
+        learned = text.human(row["learned_at"])
+        click.echo(text.printable(f"{row['place']:<24} {row['pattern']}  (learned {learned})"))
 
 
 @cli.command()
