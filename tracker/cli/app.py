@@ -58,9 +58,15 @@ class TrackerGroup(click.Group):
     envvar="TRACKER_HOME",
     help="Data directory (default: ./snapshots; or set TRACKER_HOME).",
 )
+@click.option(
+    "--read-only",
+    is_flag=True,
+    envvar="TRACKER_READ_ONLY",
+    help="Open the archive for reading only (also when the directory is not writable).",
+)
 @click.version_option(__version__, prog_name="status-tracker")
 @click.pass_context
-def cli(ctx: click.Context, home: Path | None) -> None:
+def cli(ctx: click.Context, home: Path | None, read_only: bool) -> None:
     """Keep every version of vendor status pages and flag silent edits.
 
     \b
@@ -69,14 +75,14 @@ def cli(ctx: click.Context, home: Path | None) -> None:
       tracker fetch               # fetch every source, store new versions
       tracker changes             # what was rewritten, most significant first
     """
-    ctx.obj = {"home": home}
+    ctx.obj = {"home": home, "read_only": read_only}
 
 
 def archive_for(
     ctx: click.Context, lock: str | None = None, create: bool = False
 ) -> ContextManager[Archive]:
     """The data directory's archive; with `lock`, holding the single-run lock too."""
-    return open_archive(ctx.obj["home"], lock, create=create)
+    return open_archive(ctx.obj["home"], lock, create=create, read_only=ctx.obj["read_only"])
 
 
 @contextmanager
@@ -86,7 +92,9 @@ def archive_for_run(ctx: click.Context, lock: str, create: bool = True) -> Itera
     An upgrade whose extractors read stored bytes differently rebuilds the archive first, and
     says so on stderr: the rebuild is never silent.
     """
-    with open_archive(ctx.obj["home"], lock, create=create) as archive:
+    with open_archive(
+        ctx.obj["home"], lock, create=create, read_only=ctx.obj["read_only"]
+    ) as archive:
         reports = maintenance.ensure_current(archive)
         if reports:
             click.echo("tracker: the extractors changed; re-read every stored version:", err=True)
