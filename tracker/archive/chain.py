@@ -22,6 +22,8 @@ from typing import Any
 
 import sqlite_utils
 
+from ..models import Head
+
 GENESIS = "0" * 64
 HEAD_SETTING = "chain_head"
 FETCH_FIELDS = (
@@ -102,20 +104,6 @@ TRIGGERS = {
 }
 
 
-@dataclass(frozen=True)
-class Head:
-    """Where the chain ends: the last record's chain hash and how many records it seals."""
-
-    hash: str
-    count: int
-
-    def __str__(self) -> str:
-        return f"{self.hash} ({self.count} records)"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"hash": self.hash, "count": self.count}
-
-
 def record_hash(
     previous: str,
     fetch: dict[str, Any],
@@ -144,14 +132,14 @@ def append(db: sqlite_utils.Database, values: dict[str, Any]) -> int:
     row = {name: values.get(name) for name in FETCH_FIELDS} | dict(values)
     row["id"] = (last[0] if last else 0) + 1
     previous = (last[1] if last else None) or GENESIS
-    row["chain"] = record_hash(
+    sealed = record_hash(
         previous, row, _source(db, row["source_id"]), _snapshot(db, row.get("snapshot_id"))
     )
+    row["chain"] = sealed
     db.table("fetches").insert(row)
-    count = (
-        head.count + 1 if head else int(db.execute("select count(*) from fetches").fetchone()[0])
-    )
-    _store_head(db, Head(row["chain"], count))
+    total = db.execute("select count(*) from fetches").fetchone() or (0,)
+    count = head.count + 1 if head else int(total[0])
+    _store_head(db, Head(sealed, count))
     return int(row["id"])
 
 

@@ -27,6 +27,8 @@ def write_report(archive: Archive, path: Path, filters: Filters = EVERY_EDIT) ->
         dossiers(archive, records),
         generated_at=now_iso(),
         title="status-tracker: what status pages rewrote",
+        chain_head=archive.chain_head(),
+        raw_body=archive.body,
     )
 
 
@@ -37,6 +39,7 @@ def feed_bytes(archive: Archive, filters: Filters = EVERY_EDIT) -> bytes:
         feed_id="tag:status-tracker,2026:edits",
         title="status-tracker: edits to vendor status pages",
         updated=records[0].window_end if records else now_iso(),
+        chain_head=archive.chain_head(),
     )
 
 

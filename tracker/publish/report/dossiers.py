@@ -49,6 +49,7 @@ class EvidenceRow:
     evidence: Evidence
     reference_href: str | None
     url_href: str | None
+    raw_href: str  # the raw body, written beside the report as text
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,10 @@ class DossierLinks:
     def href(self) -> str:
         return f"#{self.anchor}" if self.single else f"incidents/{self.slug}.html"
 
+    def raw_href(self, sha256: str) -> str:
+        """The raw body's file, from the page the dossier is on (see `raw_name`)."""
+        return raw_name(sha256) if self.single else f"../{raw_name(sha256)}"
+
     def edit_anchor(self, record_id: int) -> str:
         return f"{self.prefix}edit-{record_id}"
 
@@ -94,6 +99,17 @@ class DossierLinks:
         if self.single:
             return f"#{self.edit_anchor(record_id)}"
         return f"{self.href}#{self.edit_anchor(record_id)}"
+
+
+def raw_name(sha256: str) -> str:
+    """Where a raw body is written, relative to the report's index: `raw/<sha256>.txt`.
+
+    `.txt` so that a browser or a web server shows the vendor's bytes as text and never runs
+    them as a page.
+    """
+    if not all(c in "0123456789abcdef" for c in sha256) or len(sha256) != 64:
+        raise ValueError(f"not a SHA-256: {sha256!r}")
+    return f"raw/{sha256}.txt"
 
 
 def evidence_rows(dossier: Dossier, links: DossierLinks) -> tuple[EvidenceRow, ...]:
@@ -110,6 +126,7 @@ def evidence_rows(dossier: Dossier, links: DossierLinks) -> tuple[EvidenceRow, .
             evidence=evidence,
             reference_href=safe_href(evidence.reference),
             url_href=safe_href(evidence.url),
+            raw_href=links.raw_href(evidence.sha256),
         )
         for evidence in ordered
     )

@@ -12,8 +12,8 @@ from markupsafe import Markup
 
 from tracker.errors import OutputError
 from tracker.files import atomic_write
-from tracker.models import Dossier, EditRecord
-from tracker.publish.report.dossiers import DossierLinks, DossierView, dossier_view
+from tracker.models import Dossier, EditRecord, Head
+from tracker.publish.report.dossiers import DossierLinks, DossierView, dossier_view, raw_name
 from tracker.publish.report.safety import plain, scraped
 from tracker.publish.report.views import IndexView, index_view, unique_slugs
 from tracker.times import parse, short
@@ -95,6 +95,8 @@ def write_report(
     *,
     generated_at: str,
     title: str = "status-tracker report",
+    chain_head: Head | None = None,
+    raw_body: Callable[[str], bytes] | None = None,
 ) -> list[Path]:
     """Write the HTML report and return the paths written.
 
@@ -102,22 +104,26 @@ def write_report(
     section); any other path is a directory that gets index.html and incidents/<slug>.html.
     Every file is written to a temporary name and renamed into place, and the index last, so
     a reader never sees half a page or an index whose links lead nowhere.
+
+    With `raw_body` (sha256 → bytes), each version in an evidence table gets its raw body
+    written beside the report as `raw/<sha256>.txt`, before any page that links to it.
     """
     path = Path(path)
     single = path.suffix.lower() == ".html"
     views = _dossier_views(dossiers, single)
     index = index_view(records, _edit_links(views, single))
-    common = {"report_title": title, "generated_at": generated_at}
+    common = {"report_title": title, "generated_at": generated_at, "chain_head": chain_head}
     env = environment()
     try:
+        raw_files = _write_raw(path.parent if single else path, views, raw_body)
         if single:
             path.parent.mkdir(parents=True, exist_ok=True)
             html = env.get_template("index.html").render(
                 index=index, dossiers=views, single=True, index_href="#top", **common
             )
             _write_atomic(path, html)
-            return [path]
-        return _write_directory(path, env, index, views, common)
+            return [path, *raw_files]
+        return _write_directory(path, env, index, views, common) + raw_files
     except OutputError as error:
         raise OutputError(f"{error}; choose another output path with -o") from error
     except OSError as error:
@@ -125,6 +131,21 @@ def write_report(
             f"cannot write the report to {path}: {error.strerror or error}; "
             "choose another output path with -o"
         ) from error
+
+
+def _write_raw(
+    base: Path, views: Sequence[DossierView], raw_body: Callable[[str], bytes] | None
+) -> list[Path]:
+    if raw_body is None:
+        return []
+    written = []
+    for digest in sorted({row.evidence.sha256 for view in views for row in view.evidence}):
+        target = base / raw_name(digest)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(target, raw_body(digest))
+        written.append(target)
+    return written
 
 
 def _write_directory(
