@@ -129,7 +129,7 @@ def append(db: sqlite_utils.Database, values: dict[str, Any]) -> int:
     """
     last = db.execute("select id, chain from fetches order by id desc limit 1").fetchone()
     head = stored_head(db)
-    row = {name: values.get(name) for name in FETCH_FIELDS} | dict(values)
+    row: dict[str, Any] = {name: values.get(name) for name in FETCH_FIELDS} | dict(values)
     row["id"] = (last[0] if last else 0) + 1
     previous = (last[1] if last else None) or GENESIS
     sealed = record_hash(
@@ -137,8 +137,10 @@ def append(db: sqlite_utils.Database, values: dict[str, Any]) -> int:
     )
     row["chain"] = sealed
     db.table("fetches").insert(row)
-    total = db.execute("select count(*) from fetches").fetchone() or (0,)
-    count = head.count + 1 if head else int(total[0])
+    if head is not None:
+        count = head.count + 1
+    else:
+        count = int(db.execute("select count(*) from fetches").fetchone()[0])
     _store_head(db, Head(sealed, count))
     return int(row["id"])
 
