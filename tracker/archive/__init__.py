@@ -907,6 +907,37 @@ class Archive:
             )
         )
 
+    def warc_fetches(
+        self, sources: Iterable[str] = (), since: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Fetch records whose body is kept, oldest first, with what the WARC export needs.
+
+        Response headers and the request are those of the version the fetch brought; a fetch
+        that saw a known version again (or only noise) kept no headers of its own.
+        """
+        where: list[str] = ["fetches.sha256 is not null"]
+        params: list[Any] = []
+        names = list(sources)
+        if names:
+            ids = [self.source_id(name) for name in names]
+            where.append(f"fetches.source_id in ({', '.join('?' for _ in ids)})")
+            params.extend(ids)
+        if since:
+            where.append("fetches.started_at >= ?")
+            params.append(since)
+        rows = self.db.query(
+            "select fetches.*, sources.name as source, snapshots.content_type, "
+            "case when fetches.outcome = 'new' then snapshots.headers end as headers, "
+            "case when fetches.outcome = 'new' then snapshots.request end as request "
+            "from fetches join sources on sources.id = fetches.source_id "
+            "left join snapshots on snapshots.id = fetches.snapshot_id "
+            f"where {' and '.join(where)} order by fetches.id",
+            params,
+        )
+        for row in rows:
+            if self.blobs.exists(row["sha256"]):
+                yield row
+
     def chain_walk(self) -> chain.Walk:
         """Every fetch record's chain hash recomputed from the rows as they are now."""
         return chain.walk(self.db)

@@ -17,6 +17,7 @@ from . import export as exporter
 from .feed import build_atom
 from .records import EVERY_EDIT, Filters, change_records, dossiers
 from .report import write_report as render_report
+from .warc import warc_bytes
 
 
 def write_report(archive: Archive, path: Path, filters: Filters = EVERY_EDIT) -> list[Path]:
@@ -40,6 +41,20 @@ def feed_bytes(archive: Archive, filters: Filters = EVERY_EDIT) -> bytes:
         title="status-tracker: edits to vendor status pages",
         updated=records[0].window_end if records else now_iso(),
         chain_head=archive.chain_head(),
+    )
+
+
+def export_warc(
+    archive: Archive, filters: Filters = EVERY_EDIT, filename: str = "status-tracker.warc.gz"
+) -> tuple[bytes, int]:
+    """The WARC file of every kept fetch body (of `filters.sources`, since `filters.since`)
+    and how many fetches it holds."""
+    return warc_bytes(
+        archive.warc_fetches(filters.sources, filters.since),
+        archive.body,
+        head=archive.chain_head(),
+        filename=filename,
+        compress=filename.endswith(".gz"),
     )
 
 
