@@ -721,10 +721,14 @@ class Archive:
         kinds: Iterable[str] | None = None,
         silent: bool = False,
         incident: tuple[str, str] | None = None,
+        edit_id: int | None = None,
     ) -> list[dict[str, Any]]:
         """Edit rows joined with their source and both snapshots, most significant first."""
         where = ["1 = 1"]
         params: list[Any] = []
+        if edit_id is not None:
+            where.append("edits.id = ?")
+            params.append(edit_id)
         names = list(sources)
         if names:
             where.append(f"sources.name in ({', '.join('?' for _ in names)})")
@@ -761,6 +765,12 @@ class Archive:
     def edit_records(self, **filters: Any) -> list[EditRecord]:
         """`edit_rows` decoded: the stored edit events as records, in the same order."""
         return [_record(row) for row in self.edit_rows(**filters)]
+
+    def edit_record(self, edit_id: int) -> EditRecord:
+        rows = self.edit_rows(edit_id=edit_id)
+        if not rows:
+            raise UsageError(f"no edit {edit_id}; `tracker changes --json` lists edit ids")
+        return _record(rows[0])
 
     def incident_row(self, source: str, key: str) -> dict[str, Any] | None:
         rows = list(
