@@ -34,7 +34,15 @@ class TrackerGroup(click.Group):
             ctx.exit(exc.exit_code)
         except sqlite3.OperationalError as exc:
             # Busy for longer than the busy timeout, a full disk, a read-only directory.
-            click.echo(f"tracker: the archive database could not be used: {exc}", err=True)
+            if "readonly" in str(exc):
+                where = resolve_home((ctx.obj or {}).get("home"), create=False)
+                click.echo(
+                    f"tracker: {where} is read-only ({exc}): this command writes to the "
+                    "archive; run it on a writable copy of the data directory",
+                    err=True,
+                )
+            else:
+                click.echo(f"tracker: the archive database could not be used: {exc}", err=True)
             ctx.exit(1)
         except sqlite3.DatabaseError as exc:
             # Random bytes or a truncated file where tracker.db should be.
