@@ -159,24 +159,22 @@ def corroborate_command(
 
 
 def _print_corroboration(found: Corroboration) -> None:
-    window = f"{found.window_start or 'first seen'} → {found.window_end}"
-    click.echo(f"edit {found.edit_id} of {found.source} ({found.url}), seen between {window}")
-    if found.old is not None:
-        click.echo(f"  old: {printable(found.old)}")
-    if found.new is not None:
-        click.echo(f"  new: {printable(found.new)}")
+    click.echo(f"edit {found.edit_id} of {found.source} ({found.url})")
+    if found.window_start:
+        click.echo(f"  last seen old: {found.window_start}; first seen new: {found.window_end}")
+    else:
+        click.echo(f"  first seen: {found.window_end}")
+    for label, wording in (("old", found.old), ("new", found.new)):
+        if wording is not None:
+            click.echo(f"  {label}: " + printable(wording).replace("\n", "\n       "))
     read = found.observations
     click.echo(f"{found.found} captures listed around the window; {len(read)} read:")
     for o in read:
-        line = f"  {o.position:<6}  {o.captured_at}  {_SHOWS[o.shows]:<16}  {o.capture_url}"
-        click.echo(
-            line
-            + (
-                f"  ({printable(o.detail)})"
-                if o.detail and o.shows not in ("old", "new", "both", "neither")
-                else ""
-            )
-        )
+        t = o.timestamp
+        when = f"{t[:4]}-{t[4:6]}-{t[6:8]} {t[8:10]}:{t[10:12]}:{t[12:14]}"
+        line = f"  {o.position:<6}  {when}  {_SHOWS[o.shows]:<16}  {o.capture_url}"
+        failed = o.shows in ("unreadable", "not_fetched")
+        click.echo(line + (f"  ({printable(o.detail)})" if failed and o.detail else ""))
     tally = {
         key: sum(1 for o in read if o.shows == key) for key in ("old", "new", "both", "neither")
     }

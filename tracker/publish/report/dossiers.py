@@ -49,7 +49,7 @@ class EvidenceRow:
     evidence: Evidence
     reference_href: str | None
     url_href: str | None
-    raw_href: str  # the raw body, written beside the report as text
+    raw_href: str | None  # the raw body, written beside the report as text (when it is)
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,7 @@ class DossierLinks:
 
     slug: str
     single: bool
+    raw: bool = False  # raw bodies are written beside the report
 
     @property
     def anchor(self) -> str:
@@ -88,8 +89,10 @@ class DossierLinks:
     def href(self) -> str:
         return f"#{self.anchor}" if self.single else f"incidents/{self.slug}.html"
 
-    def raw_href(self, sha256: str) -> str:
+    def raw_href(self, sha256: str) -> str | None:
         """The raw body's file, from the page the dossier is on (see `raw_name`)."""
+        if not self.raw:
+            return None
         return raw_name(sha256) if self.single else f"../{raw_name(sha256)}"
 
     def edit_anchor(self, record_id: int) -> str:

@@ -62,10 +62,12 @@ def _write_atomic(target: Path, text: str) -> None:
     atomic_write(target, text.encode("utf-8", "replace"))
 
 
-def _dossier_views(dossiers: Sequence[Dossier], single: bool) -> list[DossierView]:
+def _dossier_views(
+    dossiers: Sequence[Dossier], single: bool, raw: bool = False
+) -> list[DossierView]:
     slugs = unique_slugs(dossiers)
     return [
-        dossier_view(dossier, DossierLinks(slug, single))
+        dossier_view(dossier, DossierLinks(slug, single, raw))
         for dossier, slug in zip(dossiers, slugs, strict=True)
     ]
 
@@ -110,7 +112,7 @@ def write_report(
     """
     path = Path(path)
     single = path.suffix.lower() == ".html"
-    views = _dossier_views(dossiers, single)
+    views = _dossier_views(dossiers, single, raw=raw_body is not None)
     index = index_view(records, _edit_links(views, single))
     common = {"report_title": title, "generated_at": generated_at, "chain_head": chain_head}
     env = environment()
