@@ -43,6 +43,7 @@ FETCH_FIELDS = (
     "origin",
     "reference",
 )
+_INTEGERS = {"id", "source_id", "http_status", "bytes", "snapshot_id"}
 SNAPSHOT_FIELDS = (
     "id",
     "source_id",
@@ -130,6 +131,10 @@ def append(db: sqlite_utils.Database, values: dict[str, Any]) -> int:
     last = db.execute("select id, chain from fetches order by id desc limit 1").fetchone()
     head = stored_head(db)
     row: dict[str, Any] = {name: values.get(name) for name in FETCH_FIELDS} | dict(values)
+    # Sealed as SQLite will store and return it: 200.0 would read back as 200, True as 1.
+    for name in FETCH_FIELDS:
+        if row[name] is not None:
+            row[name] = int(row[name]) if name in _INTEGERS else str(row[name])
     row["id"] = (last[0] if last else 0) + 1
     previous = (last[1] if last else None) or GENESIS
     sealed = record_hash(
