@@ -264,3 +264,26 @@ def test_raw_headers_are_the_response_headers(archive):
     out = archive("raw", name, "--version", str(version), "--headers").stdout_bytes
     assert out.endswith(b"\r\n")
     assert any(line.lower().startswith(b"content-type:") for line in out.splitlines())
+
+
+def test_a_record_is_sealed_as_sqlite_stores_it(archive):
+    """A value SQLite stores in another type (200.0 → 200, True → 1) must not break the seal."""
+    from tracker.archive import Archive
+
+    store = Archive(archive.home)
+    (source_id,) = one(archive, "select min(id) from sources")
+    store.record_fetch(
+        {
+            "source_id": source_id,
+            "started_at": "2026-12-01T00:00:00Z",
+            "finished_at": "2026-12-01T00:00:01Z",
+            "outcome": "failed",
+            "error": "http_5xx",
+            "http_status": 503.0,
+            "bytes": True,
+        }
+    )
+    store.close()
+    report = archive.json("verify", "--json")
+    assert report["ok"], report["problems"]
+    assert report["head"]["count"] == 9

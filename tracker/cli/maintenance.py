@@ -71,7 +71,8 @@ def verify(ctx: click.Context, head: str | None, as_json: bool) -> None:
             f"also {report.fetches} fetch records on the hash chain and {report.bodies} "
             "stored bodies"
         )
-        click.echo(f"chain head: {report.head.hash} ({report.head.count} records)")
+        intact = "" if report.walk.first_bad is None else ", not intact: see the problems"
+        click.echo(f"chain head: {report.head.hash} ({report.head.count} records{intact})")
         if head_line:
             click.echo(head_line)
     if head_error:
