@@ -117,11 +117,10 @@ def export_command(
             raise UsageError("a WARC file is binary: give -o FILE.warc.gz (or FILE.warc)")
         with archive_for(ctx) as archive:
             check_output(archive.home, output)
-            data, count = publish.export_warc(
-                archive, make_filters(sources, since, flags, silent, True), output.name
+            count, size = publish.export_warc(
+                archive, output, make_filters(sources, since, flags, silent, True)
             )
-        atomic_write(output, data)
-        click.echo(f"wrote {output} ({count} fetches, {len(data)} bytes)")
+        click.echo(f"wrote {output} ({count} fetches, {size} bytes)")
         return
     with archive_for(ctx) as archive:
         text = publish.export_text(

@@ -1,6 +1,7 @@
 """Publishing: the HTML report, the Atom feed and the JSON/CSV exports of the archive.
 
-Every file goes through `files.atomic_write`; renderers take plain records from `records`.
+Every file goes through `files.atomic_write` (`atomic_open` for the WARC file, written record
+by record); renderers take plain records from `records`.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from typing import Any
 
 from ..archive import Archive
 from ..errors import UsageError
-from ..files import atomic_write
+from ..files import atomic_open, atomic_write
 from ..times import now_iso
 from . import export as exporter
 from .feed import build_atom
 from .records import EVERY_EDIT, Filters, change_records, dossiers
 from .report import write_report as render_report
-from .warc import warc_bytes
+from .warc import write_warc
 
 
 def write_report(archive: Archive, path: Path, filters: Filters = EVERY_EDIT) -> list[Path]:
@@ -44,18 +45,21 @@ def feed_bytes(archive: Archive, filters: Filters = EVERY_EDIT) -> bytes:
     )
 
 
-def export_warc(
-    archive: Archive, filters: Filters = EVERY_EDIT, filename: str = "status-tracker.warc.gz"
-) -> tuple[bytes, int]:
-    """The WARC file of every kept fetch body (of `filters.sources`, since `filters.since`)
-    and how many fetches it holds."""
-    return warc_bytes(
-        archive.warc_fetches(filters.sources, filters.since),
-        archive.body,
-        head=archive.chain_head(),
-        filename=filename,
-        compress=filename.endswith(".gz"),
-    )
+def export_warc(archive: Archive, target: Path, filters: Filters = EVERY_EDIT) -> tuple[int, int]:
+    """Write the WARC file of every kept fetch body (of `filters.sources`, since
+    `filters.since`) to `target`, atomically; gzip records for a `.gz` name. Returns
+    (fetches, bytes written)."""
+    with atomic_open(target) as out:
+        count = write_warc(
+            out,
+            archive.warc_fetches(filters.sources, filters.since),
+            archive.body,
+            head=archive.chain_head(),
+            filename=target.name,
+            compress=target.name.endswith(".gz"),
+        )
+        size = out.tell()
+    return count, size
 
 
 def export_text(archive: Archive, fmt: str, what: str, filters: Filters = EVERY_EDIT) -> str:

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
@@ -28,17 +28,18 @@ from ..models import Head
 _WIRE = {"transfer-encoding", "content-encoding", "content-length", "connection", "keep-alive"}
 
 
-def warc_bytes(
+def write_warc(
+    out: BinaryIO,
     fetches: Iterable[dict[str, Any]],
     body: Callable[[str], bytes],
     *,
     head: Head,
     filename: str,
     compress: bool = True,
-) -> tuple[bytes, int]:
-    """The WARC file of these fetch rows (as `Archive.warc_fetches` gives them) and how many
-    fetches it holds. Each record is its own gzip member when `compress`."""
-    out = io.BytesIO()
+) -> int:
+    """Write the WARC file of these fetch rows (as `Archive.warc_fetches` gives them) to
+    `out`, one record at a time; returns how many fetches it holds. Each record is its own
+    gzip member when `compress`."""
     writer = WARCWriter(out, gzip=compress, warc_version="WARC/1.1")
     info = {
         "software": f"status-tracker/{__version__}",
@@ -52,7 +53,7 @@ def warc_bytes(
     for row in fetches:
         _write_fetch(writer, row, body(row["sha256"]))
         count += 1
-    return out.getvalue(), count
+    return count
 
 
 def _write_fetch(writer: WARCWriter, row: dict[str, Any], payload: bytes) -> None:
