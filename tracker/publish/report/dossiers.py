@@ -91,9 +91,10 @@ class DossierLinks:
 
     def raw_href(self, sha256: str) -> str | None:
         """The raw body's file, from the page the dossier is on (see `raw_name`)."""
-        if not self.raw:
+        name = raw_name(sha256)
+        if not self.raw or name is None:
             return None
-        return raw_name(sha256) if self.single else f"../{raw_name(sha256)}"
+        return name if self.single else f"../{name}"
 
     def edit_anchor(self, record_id: int) -> str:
         return f"{self.prefix}edit-{record_id}"
@@ -104,14 +105,14 @@ class DossierLinks:
         return f"{self.href}#{self.edit_anchor(record_id)}"
 
 
-def raw_name(sha256: str) -> str:
+def raw_name(sha256: str) -> str | None:
     """Where a raw body is written, relative to the report's index: `raw/<sha256>.txt`.
 
     `.txt` so that a browser or a web server shows the vendor's bytes as text and never runs
-    them as a page.
+    them as a page. None for a value that is not a SHA-256 (a damaged row): no file, no link.
     """
-    if not all(c in "0123456789abcdef" for c in sha256) or len(sha256) != 64:
-        raise ValueError(f"not a SHA-256: {sha256!r}")
+    if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+        return None
     return f"raw/{sha256}.txt"
 
 

@@ -142,7 +142,10 @@ def _write_raw(
         return []
     written = []
     for digest in sorted({row.evidence.sha256 for view in views for row in view.evidence}):
-        target = base / raw_name(digest)
+        name = raw_name(digest)
+        if name is None:
+            continue
+        target = base / name
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(target, raw_body(digest))
