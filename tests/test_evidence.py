@@ -287,3 +287,31 @@ def test_a_record_is_sealed_as_sqlite_stores_it(archive):
     report = archive.json("verify", "--json")
     assert report["ok"], report["problems"]
     assert report["head"]["count"] == 9
+
+
+def test_an_archive_of_the_previous_release_gets_its_chain_on_upgrade(tmp_path):
+    from conftest import FIXTURES
+
+    home = tmp_path / "v0"
+    shutil.copytree(FIXTURES / "archive-v0" / "home", home)
+    with sqlite3.connect(home / "tracker.db") as conn:
+        (fetches,) = conn.execute("select count(*) from fetches").fetchone()
+    tracker = Tracker(home)
+    report = tracker.json("verify", "--json")
+    assert report["ok"] and report["head"]["count"] == fetches == 9
+    assert not one(tracker, "select count(*) from fetches where chain is null")[0]
+    # `log --json` gives each record's chain hash, the last one being the head.
+    last, source = one(
+        tracker,
+        "select f.id, s.name from fetches f join sources s on s.id = f.source_id "
+        "order by f.id desc limit 1",
+    )
+    hashes = {entry["id"]: entry["chain"] for entry in tracker.json("log", source, "--json")}
+    assert hashes[last] == report["head"]["hash"]
+    assert all(len(value) == 64 for value in hashes.values())
+    # Older bodies stay gzip files; a flipped byte in one is named too.
+    blob = next(p for p in (home / "blobs").rglob("*") if p.is_file())
+    data = bytearray(blob.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    blob.write_bytes(bytes(data))
+    assert "damaged" in first_problem(tracker) or "does not hash" in first_problem(tracker)
