@@ -315,3 +315,17 @@ def test_an_archive_of_the_previous_release_gets_its_chain_on_upgrade(tmp_path):
     data[len(data) // 2] ^= 0xFF
     blob.write_bytes(bytes(data))
     assert "damaged" in first_problem(tracker) or "does not hash" in first_problem(tracker)
+
+
+@pytest.mark.parametrize(
+    "statement, said",
+    [
+        ("delete from settings where key = 'chain_head'", "is missing"),
+        ("update settings set value = 'garbage' where key = 'chain_head'", "cannot be read"),
+    ],
+)
+def test_the_archives_note_of_its_head_tampered_with_is_found(archive, statement, said):
+    tamper(archive, statement)
+    result = archive("verify", code=3)
+    assert "Traceback" not in result.output
+    assert f"note of its chain head {said}" in result.stderr

@@ -112,8 +112,19 @@ def verify(archive: Archive) -> VerifyReport:
     """
     walk = archive.chain_walk()
     problems = list(walk.problems)
-    stored = archive.chain_head()
-    if stored.count and (stored.count, stored.hash) != (walk.head.count, walk.head.hash):
+    stored = archive.recorded_head()
+    if stored is None:
+        if walk.head.count:
+            problems.append(
+                "the archive's note of its chain head is missing: the settings table was "
+                "changed outside status-tracker (check a published head with --head)"
+            )
+    elif stored.count < 0:
+        problems.append(
+            "the archive's note of its chain head cannot be read: the settings table was "
+            "changed outside status-tracker (check a published head with --head)"
+        )
+    elif (stored.count, stored.hash) != (walk.head.count, walk.head.hash):
         problems.append(_tail_problem(stored, walk))
     for row in archive.unsealed_versions():
         problems.append(

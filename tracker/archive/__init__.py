@@ -320,7 +320,13 @@ class Archive:
 
     def chain_head(self) -> chain.Head:
         """The chain's head as the archive last wrote it (`verify` recomputes it)."""
-        return chain.stored_head(self.db) or chain.Head(chain.GENESIS, 0)
+        head = self.recorded_head()
+        return head if head and head.count >= 0 else chain.Head(chain.GENESIS, 0)
+
+    def recorded_head(self) -> chain.Head | None:
+        """The archive's own note of its head: None when there is none, `chain.DAMAGED_HEAD`
+        when it cannot be read."""
+        return chain.stored_head(self.db)
 
     def fetches(self, source: str, limit: int | None = None) -> list[dict[str, Any]]:
         sql = "select * from fetches where source_id = ? order by id desc"

@@ -25,6 +25,8 @@ import sqlite_utils
 from ..models import Head
 
 GENESIS = "0" * 64
+# What `stored_head` gives when the archive's note of its head cannot be read.
+DAMAGED_HEAD = Head("", -1)
 HEAD_SETTING = "chain_head"
 FETCH_FIELDS = (
     "id",
@@ -142,7 +144,7 @@ def append(db: sqlite_utils.Database, values: dict[str, Any]) -> int:
     )
     row["chain"] = sealed
     db.table("fetches").insert(row)
-    if head is not None:
+    if head is not None and head.count >= 0:
         count = head.count + 1
     else:
         count = int(db.execute("select count(*) from fetches").fetchone()[0])
@@ -172,8 +174,11 @@ def stored_head(db: sqlite_utils.Database) -> Head | None:
     row = db.execute("select value from settings where key = ?", [HEAD_SETTING]).fetchone()
     if not row or not row[0]:
         return None
-    data = json.loads(row[0])
-    return Head(str(data["hash"]), int(data["count"]))
+    try:
+        data = json.loads(row[0])
+        return Head(str(data["hash"]), int(data["count"]))
+    except (ValueError, TypeError, KeyError):
+        return DAMAGED_HEAD
 
 
 def install_triggers(db: sqlite_utils.Database) -> None:
