@@ -70,7 +70,8 @@ class TrackerGroup(click.Group):
     "--read-only",
     is_flag=True,
     envvar="TRACKER_READ_ONLY",
-    help="Open the archive for reading only (also when the directory is not writable).",
+    help="Read the archive without writing to it (or set TRACKER_READ_ONLY=1); automatic "
+    "when the directory is not writable.",
 )
 @click.version_option(__version__, prog_name="status-tracker")
 @click.pass_context
