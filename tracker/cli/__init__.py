@@ -11,6 +11,7 @@ from . import (  # noqa: F401 - commands
     evidence,
     fetching,
     history,
+    notify,
     maintenance,
     publishing,
     reading,
