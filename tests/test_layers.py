@@ -17,6 +17,8 @@ RANKS = {
     "cli": 6,
     # The offline tour composes a whole run.
     "demo": 5,
+    # A sources file adds sources and notification targets.
+    "sourcefile": 5,
     # Compositions over ingest: publishing, rebuilding and verifying, importing histories.
     "publish": 4,
     "maintenance": 4,

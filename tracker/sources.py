@@ -65,6 +65,7 @@ def new_source(
     fmt: str | None = None,
     select: str | None = None,
     ignore: Iterable[str] = (),
+    ignore_robots: bool = False,
 ) -> Source:
     """A Source from a catalog name or a URL, checked but not yet stored."""
     entry = catalog.lookup(target) if "://" not in target else None
@@ -80,6 +81,8 @@ def new_source(
     ignored = [i for i in ignore if i]
     if ignored:
         options["ignore"] = ignored
+    if ignore_robots:
+        options["ignore_robots"] = True  # fetched whatever its robots.txt says (see robots)
     return Source(chosen_name, url, chosen_format, options, now_iso())
 
 

@@ -81,6 +81,16 @@ def redact(url: str) -> str:
     return f"{scheme}://{host}/…" if "/" in rest or "@" in rest else url
 
 
+def check_url(url: str) -> str:
+    """`url` when apprise can send to it, else a usage error saying so."""
+    if not apprise_module().Apprise().add(url):
+        raise UsageError(
+            f"apprise does not understand the notification URL {redact(url)!r}; "
+            "see https://github.com/caronc/apprise/wiki for the forms it takes"
+        )
+    return url
+
+
 def targets(archive: Archive) -> list[Target]:
     return [_target(row) for row in store.notify_targets(archive)]
 
@@ -94,14 +104,9 @@ def add_target(
     source: str | None = None,
 ) -> tuple[Target, bool]:
     """Check the URL with apprise and keep it (once: the same settings again change nothing)."""
-    apprise = apprise_module()
     if source is not None:
         archive.source_id(source)
-    if not apprise.Apprise().add(url):
-        raise UsageError(
-            f"apprise does not understand the notification URL {redact(url)!r}; "
-            "see https://github.com/caronc/apprise/wiki for the forms it takes"
-        )
+    check_url(url)
     row, added = store.add_notify_target(
         archive, url, min_score=min_score, silent_only=silent_only, source=source, when=now_iso()
     )
