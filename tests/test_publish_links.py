@@ -47,10 +47,8 @@ def test_the_dossier_link_points_at_a_page_the_report_writes(tracker, home, http
     assert f'id="{anchor}"' in html
     assert (home / "report" / "feed.xml").read_bytes() == (home / "feed.xml").read_bytes()
     index = (home / "report" / "index.html").read_text("utf-8")
-    assert (
-        f'<link rel="alternate" type="application/atom+xml" title="Edits (Atom)" href="{BASE}feed.xml">'
-        in index
-    )
+    alternate = '<link rel="alternate" type="application/atom+xml" title="Edits (Atom)"'
+    assert f'{alternate} href="{BASE}feed.xml">' in index
     for path in (home / "feed.xml", home / "report" / "index.html", home / "report" / page):
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
     assert tracker("config", "base-url").output == BASE + "\n"
@@ -66,11 +64,7 @@ def test_without_a_base_url_entries_link_the_incident_page_else_the_source(
     assert entry.find("a:link", NS).get("href") == httpserver.url_for(
         "/support/systemstatus/data/system_status_en_US.js"
     )
-    assert not [
-        l
-        for l in ET.fromstring(tracker("feed").stdout.encode()).findall("a:link", NS)
-        if l.get("rel") == "self"
-    ]
+    assert self_links(ET.fromstring(tracker("feed").stdout.encode())) == []
     tracker("report", "-o", str(tmp_path / "out"))
     index = (tmp_path / "out" / "index.html").read_text("utf-8")
     assert 'href="feed.xml"' in index and (tmp_path / "out" / "feed.xml").exists()
