@@ -391,8 +391,11 @@ ATOM_WITH_LINKS = f"""
       edits.window_end as atom_updated,
       'Before: ' || coalesce(edits.old, '') || char(10) || 'After: '
         || coalesce(edits.new, '') || char(10) || 'Diff: ' || coalesce({_DIFF_TEXT}, '')
-        || char(10) || 'Flags: ' || coalesce(edits.flags, '') || char(10) || 'Why: '
-        || coalesce(edits.reasons, '') as atom_content,
+        || char(10) || 'Flags: '
+        || coalesce((select group_concat(f.value, ', ') from json_each(edits.flags) f), '')
+        || char(10) || 'Why: '
+        || coalesce((select group_concat(r.value, '; ') from json_each(edits.reasons) r), '')
+        as atom_content,
       coalesce(incidents.url, sources.url) as atom_link
     from edits join sources on sources.id = edits.source_id
       left join incidents on incidents.source_id = edits.source_id

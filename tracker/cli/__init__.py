@@ -8,6 +8,7 @@ Commands live by subject: sources, fetching, reading, maintenance, publishing, h
 from __future__ import annotations
 
 from . import (  # noqa: F401 - commands
+    companion,
     evidence,
     fetching,
     history,
