@@ -122,3 +122,15 @@ def test_a_group_for_status_tracker_wins(tracker, httpserver, own_robots_txt):
     )
     add(tracker, httpserver, "/public/api.json", "open")
     tracker("fetch")
+
+
+def test_adding_an_auto_source_does_not_probe_a_disallowed_page(
+    tracker, httpserver, own_robots_txt
+):
+    serve(httpserver)
+    result = tracker("add", httpserver.url_for("/private/api.json"), "--name", "hidden")
+    assert "[auto: not probed, http://localhost" in result.output
+    assert "disallows /private/api.json" in result.output
+    assert page_requests(httpserver, "/private/api.json") == []
+    result = tracker("add", httpserver.url_for("/public/api.json"), "--name", "open")
+    assert "[statuspage (detected)]" in result.output

@@ -303,9 +303,11 @@ def _probe(auto: Sequence[Source], archive: Archive) -> dict[str, str]:
     """Look at each `auto` source's page at once (a few at a time) to pick its format."""
     if not auto:
         return {}
+    verdicts = tracking.robots_verdicts(archive, auto)
+    found = {s.name: f"auto: not probed, {verdicts[s.name][1]}" for s in auto}
+    auto = [s for s in auto if verdicts[s.name][0]]
     with ThreadPoolExecutor(max_workers=8) as pool:
         probes = list(pool.map(tracking.probe_format, auto))
-    found = {}
     for source, probe in zip(auto, probes, strict=True):
         if probe.format:
             archive.set_format(source.name, probe.format)

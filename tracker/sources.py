@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlsplit
 
-from . import catalog
+from . import catalog, robots
 from .archive import Archive
+from .archive import nightly as kept
 from .errors import ExtractionError, UsageError
 from .extract import FORMATS, detect_format
 from .fetch import Policy, fetch_url, make_session
@@ -94,8 +96,17 @@ class Probe:
     problem: str | None = None
 
 
+def robots_verdicts(
+    archive: Archive, new: Iterable[Source], policy: Policy | None = None
+) -> dict[str, tuple[bool, str]]:
+    """Whether robots.txt lets each source's page be fetched now (see `robots`)."""
+    checks = [robots.Check(s.name, s.url, bool(s.options.get("ignore_robots"))) for s in new]
+    load, save = partial(kept.robots_row, archive), partial(kept.save_robots, archive)
+    return robots.check(checks, policy or Policy(retries=0), load, save)
+
+
 def probe_format(source: Source, policy: Policy | None = None) -> Probe:
-    """Fetch once to pick the format of an `auto` source."""
+    """Fetch once to pick the format of an `auto` source (robots.txt checked before)."""
     policy = policy or Policy(retries=0)
     with make_session(policy) as session:
         result = fetch_url(session, source.url, policy)

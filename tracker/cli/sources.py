@@ -8,7 +8,9 @@ import click
 
 from .. import catalog, sourcefile
 from .. import sources as tracking
+from ..archive import Archive
 from ..extract import FORMATS
+from ..models import Source
 from ..publish import notify, pages
 from ..times import now_iso
 from .app import archive_for, cli, echo_json
@@ -72,13 +74,20 @@ def add(
         source = archive.add_source(source)
         chosen = source.format
         if chosen == "auto" and not no_probe:
-            probe = tracking.probe_format(source)
-            if probe.format:
-                archive.set_format(source.name, probe.format)
-                chosen = f"{probe.format} (detected)"
-            else:
-                chosen = f"auto: {probe.problem}; decided at the first fetch, or pass --format"
+            chosen = _probe(archive, source)
     click.echo(f"added {source.name}: {source.url} [{chosen}]")
+
+
+def _probe(archive: Archive, source: Source) -> str:
+    """Fetch the page once (where robots.txt allows) to pick its format; says what it found."""
+    allowed, why = tracking.robots_verdicts(archive, [source])[source.name]
+    if not allowed:
+        return f"auto: not probed, {why}; pass --format, or --ignore-robots"
+    probe = tracking.probe_format(source)
+    if not probe.format:
+        return f"auto: {probe.problem}; decided at the first fetch, or pass --format"
+    archive.set_format(source.name, probe.format)
+    return f"{probe.format} (detected)"
 
 
 def _add_from(ctx: click.Context, path: Path, probe: bool) -> None:
