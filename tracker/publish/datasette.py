@@ -22,8 +22,10 @@ QUERIES: dict[str, dict[str, Any]] = {
         "title": "Silent edits this week",
         "description": "Published updates rewritten in the last seven days with nothing on the "
         "page telling readers so, most significant first.",
-        "sql": f"""select source, incident_title, "update", flags, reasons, diff_text,
-  window_start, window_end, link, id
+        "sql": f"""select source, incident_title, "update",
+  (select group_concat(f.value, ', ') from json_each(flags) f) as flags,
+  (select group_concat(r.value, char(10)) from json_each(reasons) r) as reasons,
+  diff_text, window_start, window_end, link, id
 from edits_readable
 where silent = 1 and kind in ({_EDIT_KINDS_SQL})
   and window_end >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-7 days')
