@@ -65,20 +65,27 @@ def test_datasette_serves_the_queries_and_a_titled_feed(tracker, home, httpserve
     tracker("datasette-metadata")
     meta = json.loads((home / "metadata.json").read_text("utf-8"))
     ds = datasette_app.Datasette([str(home / "tracker.db")], metadata=meta)
+    try:
+        check_pages(ds)
+    finally:
+        if ds.executor is not None:  # its SQL threads would outlive the test
+            ds.executor.shutdown(wait=True)
 
-    async def get(path: str):
-        return await ds.client.get(path)
 
-    page = asyncio.run(get("/tracker"))
+def check_pages(ds) -> None:
+    def get(path: str):
+        return asyncio.run(ds.client.get(path))
+
+    page = get("/tracker")
     assert page.status_code == 200
     for title in ("Silent edits this week", "Every wording of an update", "Edits by vendor"):
         assert title in page.text
-    rows = asyncio.run(get("/tracker/silent_edits_this_week.json?_shape=array")).json()
+    rows = get("/tracker/silent_edits_this_week.json?_shape=array").json()
     assert [r["source"] for r in rows] == ["apple"]
-    vendors = asyncio.run(get("/tracker/edits_by_vendor.json?_shape=array")).json()
+    vendors = get("/tracker/edits_by_vendor.json?_shape=array").json()
     assert vendors[0]["edits"] == 1
     pytest.importorskip("datasette_atom")
-    feed = asyncio.run(get("/tracker/edit_feed.atom"))
+    feed = get("/tracker/edit_feed.atom")
     assert feed.status_code == 200
     root = ET.fromstring(feed.content)
     assert root.findtext(f"{ATOM}title") == "status-tracker: edits to vendor status pages"
