@@ -124,22 +124,37 @@ def test_secrets_in_target_urls_are_not_printed(tracker, vendor):
     assert "hunter2" not in tracker("notify", "list").output
 
 
+WITHOUT_APPRISE = (
+    "import sys; sys.modules['apprise'] = None; from tracker.cli import main; "
+    "sys.argv = ['tracker', *sys.argv[1:]]; main()"
+)
+
+
+def without_apprise(home, *args: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-c", WITHOUT_APPRISE, "--home", str(home), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
 def test_without_apprise_notify_says_how_to_install_it(home):
-    code = (
-        "import sys; sys.modules['apprise'] = None; from tracker.cli import main; "
-        "sys.argv = ['tracker', '--home', sys.argv[1], 'notify', 'list']; main()"
-    )
-    subprocess.run(
-        [sys.executable, "-c", code.replace("'notify', 'list'", "'sources'"), str(home)],
-        check=True,
-        capture_output=True,
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code.replace("'list'", "'add', 'json://127.0.0.1:9/x'"), str(home)],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 2
+    assert without_apprise(home, "sources").returncode == 0
+    for args in (["list"], ["add", "json://127.0.0.1:9/x"], ["test"], ["remove", "1"]):
+        done = without_apprise(home, "notify", *args)
+        assert (done.returncode, done.stderr) == (
+            2,
+            "tracker: notifications need apprise: pip install 'status-tracker[notify]'\n",
+        ), args
+
+
+def test_without_apprise_the_fetch_still_succeeds(tracker, home, vendor):
+    tracker("notify", "add", vendor.hook_url)
+    tracker("fetch")
+    vendor.users = "some users were affected"
+    done = without_apprise(home, "fetch", "-q")
+    assert done.returncode == 0, done.stderr
     assert done.stderr == (
-        "tracker: notifications need apprise: pip install 'status-tracker[notify]'\n"
+        "tracker: notifications not sent: notifications need apprise: "
+        "pip install 'status-tracker[notify]'\n"
     )
+    assert len(tracker.json("changes", "--json")) == 1
+    tracker("fetch", "-q")
+    assert len(vendor.received) == 1  # sent once apprise is there again

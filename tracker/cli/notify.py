@@ -60,13 +60,15 @@ def notify_list(ctx: click.Context, as_json: bool) -> None:
     Example:
       tracker notify list
     """
+    notifier.apprise_module()
     with archive_for(ctx) as archive:
         found = notifier.targets(archive)
     if as_json:
         echo_json([t.as_json() for t in found])
-    elif not found:
+        return
+    if not found:
         click.echo("no notification targets: `tracker notify add URL` adds one")
-    for target in [] if as_json else found:
+    for target in found:
         click.echo(target.describe())
 
 
@@ -80,6 +82,7 @@ def notify_remove(ctx: click.Context, number: int) -> None:
     Example:
       tracker notify remove 1
     """
+    notifier.apprise_module()
     with archive_for(ctx) as archive:
         target = notifier.remove_target(archive, number)
     click.echo(f"removed {target.describe()}")
