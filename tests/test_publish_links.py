@@ -29,7 +29,8 @@ def test_feed_links_to_dossiers_under_the_base_url(tracker, httpserver):
     assert href.startswith(BASE + "incidents/apple-") and href.endswith(f"#edit-{edit['id']}")
     content = entry.find("a:content", NS)
     assert content.get("type") == "xhtml"
-    div = content.find("x:div", NS)
+    (div,) = list(content)  # RFC 4287 §4.1.3.3: one xhtml div, nothing else
+    assert div.tag == "{http://www.w3.org/1999/xhtml}div" and not (content.text or "").strip()
     assert [d.text for d in div.iter("{http://www.w3.org/1999/xhtml}del")] == ["30 percent of"]
     assert [i.text for i in div.iter("{http://www.w3.org/1999/xhtml}ins")] == ["some"]
     assert "quantity_vagued" in "".join(div.itertext())

@@ -39,7 +39,9 @@ def test_fail_after_and_the_json_of_a_run(tracker, httpserver):
 def test_without_q_a_failure_that_does_not_count_yet_says_so(tracker, httpserver):
     setup(tracker, httpserver)
     result = tracker("run", "--retries", "0")
-    assert "flaky: failed 1 run in a row; exit 1 after 3" in result.output
+    (line,) = [line for line in result.output.splitlines() if line.startswith("flaky")]
+    assert "failed       http_5xx: HTTP 500" in line
+    assert line.endswith("(failed 1 run in a row; exit 1 after 3)")
     assert result.stderr == ""
 
 

@@ -55,7 +55,7 @@ def print_failures(verdict: RunVerdict, quiet: bool, fail_after: int) -> None:
         if failure.counts:
             click.echo(f"{line} ({runs})", err=True)
         elif not quiet:
-            click.echo(f"  {failure.outcome.source}: {runs}; exit 1 after {fail_after}")
+            click.echo(f"{line} ({runs}; exit 1 after {fail_after})")
 
 
 def verdict_json(verdict: RunVerdict) -> list[dict]:

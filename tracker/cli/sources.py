@@ -90,6 +90,10 @@ def _probe(archive: Archive, source: Source) -> str:
     return f"{probe.format} (detected)"
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _add_from(ctx: click.Context, path: Path, probe: bool) -> None:
     listed = sourcefile.read(path)
     with archive_for(ctx, create=True) as archive:
@@ -97,9 +101,13 @@ def _add_from(ctx: click.Context, path: Path, probe: bool) -> None:
     for name, found in report.probed.items():
         click.echo(f"  {name}: {found}")
     click.echo(
-        f"added {len(report.added)} sources from {path}"
+        f"added {_count(len(report.added), 'source')} from {path}"
         + (f", {len(report.unchanged)} already tracked" if report.unchanged else "")
-        + (f", {report.targets_added} notification targets" if report.targets_added else "")
+        + (
+            f", {_count(report.targets_added, 'notification target')}"
+            if report.targets_added
+            else ""
+        )
     )
 
 
