@@ -158,3 +158,16 @@ def test_without_apprise_the_fetch_still_succeeds(tracker, home, vendor):
     assert len(tracker.json("changes", "--json")) == 1
     tracker("fetch", "-q")
     assert len(vendor.received) == 1  # sent once apprise is there again
+
+
+def test_a_long_message_lists_the_most_significant_and_counts_the_rest():
+    from report_samples import seed
+
+    from tracker.publish.notify import MAX_EDITS, message
+
+    records, _ = seed()
+    many = records * 5
+    title, body = message(many, None, {})
+    assert title == f"status-tracker: {len(many)} new edits (apple, cloudflare, github)"
+    assert body.count("\nVendor: ") == MAX_EDITS
+    assert body.endswith(f"… and {len(many) - MAX_EDITS} more: `tracker changes` lists them all.")

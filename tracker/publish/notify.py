@@ -210,7 +210,10 @@ def _send(url: str, title: str, body: str) -> str | None:
         return f"apprise does not understand {redact(url)}"
     with apprise.LogCapture(level=logging.WARNING) as log:
         try:
-            delivered = notifier.notify(title=title, body=body)
+            # Plain text: a service that shows HTML gets it escaped, never scraped markup.
+            delivered = notifier.notify(
+                title=title, body=body, body_format=apprise.NotifyFormat.TEXT
+            )
         except Exception as exc:  # noqa: BLE001 - a notifier must never stop the nightly run
             return f"{type(exc).__name__}: {exc}"
         problems = [line.strip() for line in log.getvalue().splitlines() if line.strip()]
