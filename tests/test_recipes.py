@@ -83,7 +83,8 @@ def test_github_actions_workflow_runs_the_nightly_job_and_commits_the_data():
         )
     commit = steps[-1]
     assert commit["if"] == "always()"  # a failed source still keeps what was fetched
-    assert "git add snapshots" in commit["run"] and "git push" in commit["run"]
+    assert "git add -- snapshots ':(exclude)snapshots/lock'" in commit["run"]
+    assert "git push" in commit["run"]
 
 
 def test_the_cron_line():
@@ -111,3 +112,27 @@ def test_the_recipes_are_documented():
     doc = (Path(__file__).parent.parent / "docs" / "recipes.md").read_text("utf-8")
     for path in RECIPES.iterdir():
         assert f"recipes/{path.name}" in doc
+
+
+def test_the_workflow_commit_step_commits_the_data_but_not_the_lock(tmp_path):
+    yaml = pytest.importorskip("yaml")
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    workflow = yaml.safe_load((RECIPES / "github-actions.yml").read_text("utf-8"))
+    script = workflow["jobs"]["archive"]["steps"][-1]["run"].replace("git push", "true")
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    from conftest import Tracker
+
+    Tracker(repo / "snapshots")("demo")
+    assert (repo / "snapshots" / "lock").exists()
+    for _ in range(2):  # the second run finds nothing to commit and still succeeds
+        subprocess.run(["bash", "-e", "-c", script], cwd=repo, check=True, capture_output=True)
+    files = subprocess.run(
+        ["git", "ls-files"], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout.split()
+    assert "snapshots/tracker.db" in files and "snapshots/lock" not in files
+    log = subprocess.run(
+        ["git", "log", "--format=%s"], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout.splitlines()
+    assert len(log) == 1 and log[0].startswith("Status pages as of ")
