@@ -91,3 +91,26 @@ def check_pages(ds) -> None:
     assert root.findtext(f"{ATOM}title") == "status-tracker: edits to vendor status pages"
     (entry,) = root.findall(f"{ATOM}entry")
     assert entry.find(f"{ATOM}link").get("href").startswith("http://")
+
+
+def test_m009_keeps_every_column_the_views_had_before_it(tmp_path):
+    """Whatever the migrations before m009 gave the views, m009's versions still have."""
+    import re
+
+    import sqlite_utils
+
+    from tracker.archive import schema
+
+    steps = [getattr(schema, n) for n in sorted(dir(schema)) if re.match(r"m\d{3}_", n)]
+    index = [step.__name__ for step in steps].index("m009_nightly")
+    db = sqlite_utils.Database(tmp_path / "t.db")
+    for step in steps[:index]:
+        step(db)
+
+    def columns(view: str) -> list[str]:
+        return [c[0] for c in db.execute(f"select * from {view} limit 0").description]
+
+    before = {view: columns(view) for view in ("edits_readable", "edits_atom")}
+    steps[index](db)
+    for view, names in before.items():
+        assert set(names) <= set(columns(view)), view
