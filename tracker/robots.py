@@ -57,16 +57,14 @@ def fresh(row: dict[str, Any] | None, now: str) -> bool:
 def row_from(result: FetchResult, site: str) -> dict[str, Any]:
     """What is kept of one robots.txt fetch."""
     status = result.status
-    error = None
-    body = None
-    if status is not None and 400 <= status < 500:
-        pass  # no rules: everything allowed
-    elif status is not None and 200 <= status < 300:
-        body = (result.body or b"")[:MAX_BYTES].decode("utf-8", "replace")
-    elif status is not None and status >= 500:
-        error = f"HTTP {status}"
-    else:
+    body = error = None
+    if status is None:
         error = f"{result.error}: {result.detail}" if result.error else "no answer"
+    elif status >= 500:
+        error = f"HTTP {status}"
+    elif 200 <= status < 300:
+        body = (result.body or b"")[:MAX_BYTES].decode("utf-8", "replace")
+    # A 4xx keeps no body and no error: there are no rules, everything is allowed.
     return {
         "origin": site,
         "fetched_at": result.finished_at,
