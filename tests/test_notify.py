@@ -111,7 +111,9 @@ def test_list_remove_and_test(tracker, vendor):
     tracker("notify", "test")
     assert vendor.received[-1]["title"] == "status-tracker: test"
     vendor.hook_status = 503
-    assert "failed" in tracker("notify", "test", "1", code=1).stderr
+    (line,) = tracker("notify", "test", "1", code=1).stderr.splitlines()
+    assert line.startswith("tracker: notification to 1: json://127.0.0.1:")
+    assert "failed: " in line and "503" in line and " - WARNING - " not in line
     assert "removed 1: json://127.0.0.1" in tracker("notify", "remove", "1").output
     assert "no notification target 1" in tracker("notify", "remove", "1", code=2).stderr
     result = tracker("notify", "add", "nonsense://what", code=2)

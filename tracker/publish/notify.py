@@ -208,7 +208,7 @@ def _send(url: str, title: str, body: str) -> str | None:
     notifier = apprise.Apprise()
     if not notifier.add(url):
         return f"apprise does not understand {redact(url)}"
-    with apprise.LogCapture(level=logging.WARNING) as log:
+    with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as log:
         try:
             # Plain text: a service that shows HTML gets it escaped, never scraped markup.
             delivered = notifier.notify(
