@@ -72,7 +72,7 @@ def test_a_failed_delivery_does_not_fail_the_fetch_and_is_sent_later(tracker, ve
     vendor.users = "some users were affected"
     vendor.hook_status = 500
     result = tracker("fetch", "-q")
-    assert result.exit_code == 0 and result.stdout == ""
+    assert result.exit_code == 0 and "SILENT" in result.stdout  # -q still shows the edit
     (line,) = result.stderr.splitlines()
     assert line.startswith("tracker: notification to 1: json://127.0.0.1")
     assert "failed" in line and "sent again at the next run" in line
@@ -173,3 +173,15 @@ def test_a_long_message_lists_the_most_significant_and_counts_the_rest():
     assert title == f"status-tracker: {len(many)} new edits (apple, cloudflare, github)"
     assert body.count("\nVendor: ") == MAX_EDITS
     assert body.endswith(f"… and {len(many) - MAX_EDITS} more: `tracker changes` lists them all.")
+
+
+def test_quiet_run_is_silent_until_a_silent_edit_is_found(tracker, vendor):
+    # No notification target: -q's output is what cron mails.
+    assert tracker("run", "-q").stdout == ""
+    assert tracker("run", "-q").stdout == ""
+    vendor.users = "some users were affected"
+    out = tracker("run", "-q").stdout
+    assert "apple · iMessage · update_edited · SILENT" in out
+    assert "[-30 percent of-]{+some+} users were affected" in out
+    assert 'quantity_vagued: "30 percent of users" became "some users"' in out
+    assert tracker("run", "-q").stdout == ""  # told once

@@ -107,14 +107,27 @@ def _run_fetch(
             if quiet and outcome.outcome != "failed":
                 continue
             click.echo(text.outcome_line(outcome), err=outcome.outcome == "failed" and quiet)
+        if quiet:
+            _print_new_silent_edits(archive, outcomes)
     return 1 if failed else 0
+
+
+def _print_new_silent_edits(archive: Archive, outcomes: list[Outcome]) -> None:
+    """With -q, the silent edits this run found, in full: the one thing cron should mail."""
+    versions = {o.snapshot_id for o in outcomes if o.outcome == "new" and o.edits}
+    if not versions:
+        return
+    names = sorted({o.source for o in outcomes if o.snapshot_id in versions})
+    for record in archive.edit_records(sources=names, silent=True):
+        if record.after.snapshot_id in versions:
+            click.echo(text.change_text(record, color=False))
 
 
 @cli.command()
 @click.argument("names", nargs=-1)
 @policy_options
 @base_url_option
-@click.option("-q", "--quiet", is_flag=True, help="Print only failures (for cron).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only failures and new silent edits (for cron).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
 @click.pass_context
 def fetch(
@@ -154,7 +167,7 @@ def fetch(
     type=click.IntRange(1),
     help="Exit 1 when a source has failed this many runs in a row.",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Print only failures that count (for cron).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only failures that count and new silent edits (for cron).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
 @click.pass_context
 def run(
@@ -168,7 +181,7 @@ def run(
     """The nightly job: fetch everything (adding the catalog to an empty archive), refresh
     the report and the feed, send new edits to the `tracker notify` targets.
 
-    Quiet with -q unless a failure counts. Exit 1 only when a source has failed --fail-after
+    Quiet with -q unless a failure counts or a silent edit was found. Exit 1 only when a source has failed --fail-after
     runs in a row or every source failed this run; every failure is in `tracker log`. Safe to
     overlap (a second run exits 75) and to kill (a rerun completes).
 
@@ -190,6 +203,8 @@ def run(
                     click.echo(text.outcome_line(outcome))
         if not as_json:
             nightly.print_failures(verdict, quiet, fail_after)
+        if quiet and not as_json:
+            _print_new_silent_edits(archive, outcomes)
         written = publish.refresh(archive, link_base)
         if not quiet and not as_json:
             for path in written:
