@@ -127,7 +127,9 @@ def _print_new_silent_edits(archive: Archive, outcomes: list[Outcome]) -> None:
 @click.argument("names", nargs=-1)
 @policy_options
 @base_url_option
-@click.option("-q", "--quiet", is_flag=True, help="Print only failures and new silent edits (for cron).")
+@click.option(
+    "-q", "--quiet", is_flag=True, help="Print only failures and new silent edits (for cron)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
 @click.pass_context
 def fetch(
@@ -167,7 +169,12 @@ def fetch(
     type=click.IntRange(1),
     help="Exit 1 when a source has failed this many runs in a row.",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Print only failures that count and new silent edits (for cron).")
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print only failures that count and new silent edits (for cron).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
 @click.pass_context
 def run(
@@ -181,9 +188,10 @@ def run(
     """The nightly job: fetch everything (adding the catalog to an empty archive), refresh
     the report and the feed, send new edits to the `tracker notify` targets.
 
-    Quiet with -q unless a failure counts or a silent edit was found. Exit 1 only when a source has failed --fail-after
-    runs in a row or every source failed this run; every failure is in `tracker log`. Safe to
-    overlap (a second run exits 75) and to kill (a rerun completes).
+    Quiet with -q unless a failure counts or a silent edit was found. Exit 1 only when a
+    source has failed --fail-after runs in a row or every source failed this run; every
+    failure is in `tracker log`. Safe to overlap (a second run exits 75) and to kill (a rerun
+    completes).
 
     \b
     Example (crontab):
