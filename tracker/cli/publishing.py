@@ -10,12 +10,15 @@ from .. import publish
 from ..archive.home import check_output
 from ..errors import UsageError
 from ..files import atomic_write
+from ..publish import links
 from .app import archive_for, cli, filter_options, make_filters
+from .nightly import base_url_option
 
 
 @cli.command()
 @filter_options
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Directory, or a .html file.")
+@base_url_option
 @click.pass_context
 def report(
     ctx: click.Context,
@@ -24,6 +27,7 @@ def report(
     flags: tuple[str, ...],
     silent: bool,
     output: Path | None,
+    base_url: str | None,
 ) -> None:
     """Write a static HTML report: ranked edits and a dossier per incident.
 
@@ -38,7 +42,8 @@ def report(
     with archive_for(ctx) as archive:
         target = output or archive.home / "report"
         check_output(archive.home, target)
-        publish.write_report(archive, target, make_filters(sources, since, flags, silent))
+        filters = make_filters(sources, since, flags, silent)
+        publish.write_report(archive, target, filters, links.base_url(archive, base_url))
     shown = target if str(target).endswith(".html") else target / "index.html"
     click.echo(f"wrote {shown}")
 
@@ -46,6 +51,7 @@ def report(
 @cli.command()
 @filter_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File.")
+@base_url_option
 @click.pass_context
 def feed(
     ctx: click.Context,
@@ -54,6 +60,7 @@ def feed(
     flags: tuple[str, ...],
     silent: bool,
     output: Path | None,
+    base_url: str | None,
 ) -> None:
     """An Atom feed of edits, newest first (stdout unless -o).
 
@@ -62,7 +69,8 @@ def feed(
       tracker feed --silent -o edits.xml
     """
     with archive_for(ctx) as archive:
-        data = publish.feed_bytes(archive, make_filters(sources, since, flags, silent))
+        filters = make_filters(sources, since, flags, silent)
+        data = publish.feed_bytes(archive, filters, links.base_url(archive, base_url))
     if output:
         check_output(archive.home, output)
         atomic_write(output, data)

@@ -99,6 +99,7 @@ def write_report(
     title: str = "status-tracker report",
     chain_head: Head | None = None,
     raw_body: Callable[[str], bytes] | None = None,
+    feed_href: str | None = None,
 ) -> list[Path]:
     """Write the HTML report and return the paths written.
 
@@ -114,7 +115,12 @@ def write_report(
     single = path.suffix.lower() == ".html"
     views = _dossier_views(dossiers, single, raw=raw_body is not None)
     index = index_view(records, _edit_links(views, single))
-    common = {"report_title": title, "generated_at": generated_at, "chain_head": chain_head}
+    common = {
+        "report_title": title,
+        "generated_at": generated_at,
+        "chain_head": chain_head,
+        "feed_href": feed_href,
+    }
     env = environment()
     try:
         raw_files = _write_raw(path.parent if single else path, views, raw_body)
@@ -166,7 +172,8 @@ def _write_directory(
     page = env.get_template("dossier.html")
     for view in views:
         target = incidents / f"{view.slug}.html"
-        _write_atomic(target, page.render(dossier=view, index_href="../index.html", **common))
+        html = page.render(dossier=view, index_href="../index.html", **_from_incidents(common))
+        _write_atomic(target, html)
         written.append(target)
     target = path / "index.html"
     html = env.get_template("index.html").render(
@@ -174,3 +181,11 @@ def _write_directory(
     )
     _write_atomic(target, html)
     return [target, *written]
+
+
+def _from_incidents(common: dict[str, Any]) -> dict[str, Any]:
+    """The shared values as seen from incidents/: a relative feed link goes up a level."""
+    href = common.get("feed_href")
+    if href and "://" not in href:
+        return {**common, "feed_href": f"../{href}"}
+    return common
