@@ -109,6 +109,7 @@ FIRST_FETCH = "select min(f.id), s.name from fetches f join sources s on s.id = 
             f"{FIRST_FETCH} where f.id = 2",
         ),
         ("update fetches set outcome = 'failed' where id = ?", f"{FIRST_FETCH} where f.id = 5"),
+        ("update fetches set robots = 'ignored' where id = ?", f"{FIRST_FETCH} where f.id = 3"),
         (
             "update snapshots set headers = '{}' where id = (select snapshot_id from fetches "
             "where id = ?)",

@@ -44,6 +44,7 @@ FETCH_FIELDS = (
     "snapshot_id",
     "origin",
     "reference",
+    "robots",  # the robots.txt verdict a live fetch was made under (a later column: m009)
 )
 _INTEGERS = {"id", "source_id", "http_status", "bytes", "snapshot_id"}
 SNAPSHOT_FIELDS = (
