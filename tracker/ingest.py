@@ -11,10 +11,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from . import noise
+from . import noise, robots
 from .archive import Archive
+from .archive import nightly as kept
 from .archive.items import Pieces, pieces, slots
 from .edits import detect
 from .edits.align import parse_time
@@ -283,6 +285,7 @@ def fetch_row(
         "bytes": len(result.body) if result.body is not None else None,
         "origin": origin,
         "reference": reference,
+        "robots": result.request.get("robots"),
     }
 
 
@@ -351,7 +354,8 @@ def fetch_sources(
     wanted = list(names)
     sources = [archive.get_source(n) for n in wanted] if wanted else archive.sources()
     by_name = {s.name: s for s in sources}
-    jobs = [_job(archive, source) for source in sources]
+    verdicts = _robots(archive, sources, policy)
+    jobs = [_job(archive, source) for source in sources if verdicts[source.name][0]]
     outcomes: list[Outcome] = []
     pending: dict[str, Observation] = {}
     last_pending = 0.0
@@ -365,6 +369,7 @@ def fetch_sources(
     def store(job: Job, result: FetchResult) -> None:
         nonlocal last_pending
         source = by_name[job.key]
+        result = robots.stamp(result, verdicts[job.key][1])
 
         def judge() -> Outcome | None:
             judged = observe(archive, source, result)
@@ -383,6 +388,10 @@ def fetch_sources(
         else:
             last_pending = time.monotonic()
 
+    for source in sources:
+        allowed, reason = verdicts[source.name]
+        if not allowed:
+            store(Job(key=source.name, url=source.url), robots.refused(source.url, reason))
     fetch_all(jobs, policy, store)
     if pending:
         time.sleep(max(0.0, confirm_delay - (time.monotonic() - last_pending)))
@@ -391,6 +400,7 @@ def fetch_sources(
 
         def confirm(job: Job, result: FetchResult) -> None:
             first = pending.pop(job.key)
+            result = robots.stamp(result, verdicts[job.key][1])
             outcome = _guarded(
                 archive, first.source, result, lambda: second_look(archive, first, result)
             )
@@ -482,6 +492,14 @@ def _document(archive: Archive, source: Source, result: FetchResult) -> Document
     fmt = _resolve_format(archive, source, body, result)
     document = extract(fmt, body, result.content_type, source.options, result.final_url)
     return noise.apply(document, signatures(archive, source.name))
+
+
+def _robots(archive: Archive, sources: list[Source], policy: Policy) -> dict[str, tuple[bool, str]]:
+    """Each source's robots.txt verdict (importers never ask: they fetch no live page)."""
+    checks = [robots.Check(s.name, s.url, bool(s.options.get("ignore_robots"))) for s in sources]
+    return robots.check(
+        checks, policy, partial(kept.robots_row, archive), partial(kept.save_robots, archive)
+    )
 
 
 def _with_elapsed(outcome: Outcome, elapsed: float) -> Outcome:

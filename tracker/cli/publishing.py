@@ -8,13 +8,17 @@ import click
 
 from .. import publish
 from ..archive.home import check_output
+from ..errors import UsageError
 from ..files import atomic_write
+from ..publish import links
 from .app import archive_for, cli, filter_options, make_filters
+from .nightly import base_url_option
 
 
 @cli.command()
 @filter_options
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Directory, or a .html file.")
+@base_url_option
 @click.pass_context
 def report(
     ctx: click.Context,
@@ -23,6 +27,7 @@ def report(
     flags: tuple[str, ...],
     silent: bool,
     output: Path | None,
+    base_url: str | None,
 ) -> None:
     """Write a static HTML report: ranked edits and a dossier per incident.
 
@@ -37,7 +42,8 @@ def report(
     with archive_for(ctx) as archive:
         target = output or archive.home / "report"
         check_output(archive.home, target)
-        publish.write_report(archive, target, make_filters(sources, since, flags, silent))
+        filters = make_filters(sources, since, flags, silent)
+        publish.write_report(archive, target, filters, links.base_url(archive, base_url))
     shown = target if str(target).endswith(".html") else target / "index.html"
     click.echo(f"wrote {shown}")
 
@@ -45,6 +51,7 @@ def report(
 @cli.command()
 @filter_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File.")
+@base_url_option
 @click.pass_context
 def feed(
     ctx: click.Context,
@@ -53,6 +60,7 @@ def feed(
     flags: tuple[str, ...],
     silent: bool,
     output: Path | None,
+    base_url: str | None,
 ) -> None:
     """An Atom feed of edits, newest first (stdout unless -o).
 
@@ -61,7 +69,8 @@ def feed(
       tracker feed --silent -o edits.xml
     """
     with archive_for(ctx) as archive:
-        data = publish.feed_bytes(archive, make_filters(sources, since, flags, silent))
+        filters = make_filters(sources, since, flags, silent)
+        data = publish.feed_bytes(archive, filters, links.base_url(archive, base_url))
     if output:
         check_output(archive.home, output)
         atomic_write(output, data)
@@ -73,7 +82,12 @@ def feed(
 @cli.command(name="export")
 @filter_options
 @click.option(
-    "--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv", "warc"]),
+    default="json",
+    show_default=True,
+    help="warc: every kept raw body as request/response records (needs -o FILE.warc.gz).",
 )
 @click.option(
     "--what",
@@ -93,13 +107,29 @@ def export_command(
     what: str,
     output: Path | None,
 ) -> None:
-    """Export edits (or versions, fetches) as JSON or CSV (stdout unless -o).
+    """Export edits (or versions, fetches) as JSON or CSV (stdout unless -o), or every kept
+    raw body as a WARC file web archives read (pywb, warcio, the Wayback Machine's tools).
+
+    The WARC file starts with a warcinfo record naming the tool and the chain head; then a
+    request and a response record per fetch that brought a body, the bytes as received.
+    With --format warc, --source and --since choose the fetches.
 
     \b
     Examples:
       tracker export --format csv -o edits.csv
       tracker export --what fetches --source github
+      tracker export --format warc --source apple --since 2013-07-01 -o apple.warc.gz
     """
+    if fmt == "warc":
+        if output is None:
+            raise UsageError("a WARC file is binary: give -o FILE.warc.gz (or FILE.warc)")
+        with archive_for(ctx) as archive:
+            check_output(archive.home, output)
+            count, size = publish.export_warc(
+                archive, output, make_filters(sources, since, flags, silent, True)
+            )
+        click.echo(f"wrote {output} ({count} fetches, {size} bytes)")
+        return
     with archive_for(ctx) as archive:
         text = publish.export_text(
             archive, fmt, what, make_filters(sources, since, flags, silent, True)
