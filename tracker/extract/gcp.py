@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 from ..models import COVERAGE_WINDOW, Document, Incident, Update
 from .decode import fail, load_json
 from .markup import fragment_to_text
-from .shape import found_in, names, need_dicts, need_key, text, unique, words
+from .shape import found_in, names, need_dicts, need_key, read_once, text, unique, words
 from .times import to_utc
 
 FORMAT = "gcp"
@@ -33,7 +33,13 @@ def extract_gcp(body: bytes, content_type: str | None, options: dict, url: str |
         )
     incidents: dict[str, Incident] = {}
     for position, item in enumerate(need_dicts(FORMAT, data, "the incident list")):
-        incident = _incident(item, f"incident [{position}]", url or _SITE)
+        base = url or _SITE
+        incident = read_once(
+            FORMAT,
+            item,
+            (base,),
+            lambda: _incident(item, f"incident [{position}]", base),  # noqa: B023 - called now
+        )
         incidents.setdefault(incident.key, incident)
     return Document(FORMAT, tuple(incidents.values()), COVERAGE_WINDOW, {})
 
