@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from .edits import detect
 from .edits.align import parse_time
 from .errors import ExtractionError
 from .extract import detect_format, extract
+from .extract.parallel import Extractors, outcome
 from .fetch import UNPARSEABLE, Job, Policy, fetch_all
 from .models import Document, FetchResult, Incident, Outcome, Source
 from .times import seconds_between
@@ -40,8 +42,12 @@ def ingest(
     origin: str = "live",
     reference: str | None = None,
     observed_at: str | None = None,
+    extracted: Callable[[], Document] | None = None,
 ) -> Outcome:
-    """Judge one fetched body and store what it proves. Nothing stored is ever altered."""
+    """Judge one fetched body and store what it proves. Nothing stored is ever altered.
+
+    `extracted` gives the body's document when it was read elsewhere (on a worker process).
+    """
     seen = observed_at or result.finished_at
     row = fetch_row(archive, source, result, origin, reference, observed_at)
     if result.error:
@@ -57,7 +63,11 @@ def ingest(
     body = result.body or b""
     try:
         fmt = _resolve_format(archive, source, body, result)
-        document = extract(fmt, body, result.content_type, source.options, result.final_url)
+        document = (
+            extracted()
+            if extracted is not None
+            else extract(fmt, body, result.content_type, source.options, result.final_url)
+        )
     except ExtractionError as exc:
         return failed(archive, source, row, UNPARSEABLE, str(exc))
     if fmt != source.format:
@@ -267,10 +277,12 @@ def fetch_sources(
     jobs = [_job(archive, source) for source in sources]
     outcomes: list[Outcome] = []
 
-    def store(job: Job, result: FetchResult) -> None:
+    def store(
+        job: Job, result: FetchResult, extracted: Callable[[], Document] | None = None
+    ) -> None:
         source = by_name[job.key]
         try:
-            outcome = ingest(archive, source, result)
+            outcome = ingest(archive, source, result, extracted=extracted)
         except Exception as exc:  # noqa: BLE001 - one page must never stop the nightly run
             detail = f"internal error while storing this page ({exc!r}); please report it"
             row = fetch_row(archive, source, result)
@@ -280,7 +292,34 @@ def fetch_sources(
         if on_outcome:
             on_outcome(outcome)
 
-    fetch_all(jobs, policy, store)
+    # Pages are parsed on worker processes while the next ones download, then stored here.
+    extractors = Extractors.for_pages(len(jobs))
+    waiting: list[tuple[Job, FetchResult, Future[Any], tuple[Any, ...]]] = []
+
+    def arrived(job: Job, result: FetchResult) -> None:
+        source = by_name[job.key]
+        if extractors is None or source.format == "auto" or result.error or not result.body:
+            store(job, result)
+        else:
+            args = (source.format, result.body, result.content_type, source.options)
+            future = extractors.submit(*args, result.final_url)
+            waiting.append((job, result, future, (*args, result.final_url)))
+        drain(everything=False)
+
+    def drain(everything: bool) -> None:
+        while waiting:
+            ready = next((i for i, w in enumerate(waiting) if w[2].done()), None)
+            if ready is None and not everything:
+                return
+            job, result, future, args = waiting.pop(ready or 0)
+            store(job, result, lambda: outcome(future, *args))  # noqa: B023 - called now
+
+    try:
+        fetch_all(jobs, policy, arrived)
+        drain(everything=True)
+    finally:
+        if extractors is not None:
+            extractors.close()
     order = {s.name: i for i, s in enumerate(sources)}
     return sorted(outcomes, key=lambda o: order[o.source])
 

@@ -24,6 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from ..memo import Memo
 from ..models import Incident, Update
 from ..text import normalize
 from . import dom
@@ -340,5 +341,9 @@ def _link(node: Node | None) -> str | None:
     return normalize(href) or None
 
 
+# Blocks repeat from fetch to fetch (the noise is elsewhere on the page): each text once.
+_CLEAN: Memo[str, str] = Memo(budget=16_000_000)
+
+
 def _clean(text: str) -> str:
-    return strip_furniture(normalize(text))
+    return _CLEAN.get(text, lambda: strip_furniture(normalize(text)))
