@@ -116,7 +116,8 @@ def main() -> None:
     rng = random.Random(2026)
     planted: dict[str, int] = {}
     times, floors = [], []
-    with tempfile.TemporaryDirectory() as home:
+    with tempfile.TemporaryDirectory() as temp:
+        home = os.environ.get("BENCH_HOME") or temp  # BENCH_HOME=DIR keeps the archive
         archive = Archive(Path(home))
         for i, url in enumerate(urls):
             fmt = "html" if i < HTML_PAGES else "statuspage"

@@ -169,7 +169,8 @@ def _reduced(
     """
     old_slots = slots([i.key for i in old.incidents])
     new_slots = list(new_order)
-    unchanged = [s for s in old_slots if s not in changed and s in set(new_slots)]
+    shown = set(new_slots)
+    unchanged = [s for s in old_slots if s not in changed and s in shown]
     if not unchanged:
         return old, new
     by_slot = dict(zip(new_slots, new.incidents, strict=True))

@@ -36,11 +36,12 @@ _READ: Memo[tuple[str, ...], Any] = Memo(budget=48_000_000, weight=lambda key: l
 
 
 def read_once(fmt: str, item: Any, context: tuple[str, ...], read: Callable[[], T]) -> T:
-    """`read()`, which depends only on the JSON value `item` and `context`, done once per value.
+    """`read()`, which depends only on `item` (a JSON value, or its exact text) and `context`,
+    done once per distinct item.
 
     An error is raised again for every version that holds the item: only values are kept.
     """
-    key = (fmt, *context, _KEY.encode(item))
+    key = (fmt, *context, item if isinstance(item, str) else _KEY.encode(item))
     return _READ.get(key, read)
 
 
