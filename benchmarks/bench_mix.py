@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import random
+import resource
 import tempfile
 import threading
 import time
@@ -115,6 +116,7 @@ def main() -> None:
     urls = [f"http://{host}:{port}/p{i}/" for i in range(total)]
     rng = random.Random(2026)
     planted: dict[str, int] = {}
+    floor_rss = 0.0
     times, floors = [], []
     with tempfile.TemporaryDirectory() as temp:
         home = os.environ.get("BENCH_HOME") or temp  # BENCH_HOME=DIR keeps the archive
@@ -131,11 +133,20 @@ def main() -> None:
                 for index in rng.sample(range(total), 5):
                     state.additions.setdefault(index, []).append(rng.randrange(20, 40))
             floors.append(floor(urls))
+            if not number:  # what the bare GETs of every page take, before any check
+                floor_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             started = time.perf_counter()
             outcomes = fetch_sources(archive, policy=Policy(workers=8))
             times.append(time.perf_counter() - started)
             failed = [o for o in outcomes if o.outcome == "failed"]
             assert not failed, failed[:2]
+        # Each kind of page on its own, next to its own floor (no change planted: noise only).
+        split = {}
+        for kind, chosen in (("HTML", range(HTML_PAGES)), ("JSON", range(HTML_PAGES, total))):
+            bare = floor([urls[i] for i in chosen])
+            started = time.perf_counter()
+            fetch_sources(archive, [f"p{i}" for i in chosen], policy=Policy(workers=8))
+            split[kind] = ((time.perf_counter() - started) / len(chosen), bare / len(chosen))
         events: dict[str, int] = {}
         for record in change_records(archive, Filters()):
             events[record.source] = events.get(record.source, 0) + 1
@@ -159,7 +170,19 @@ def main() -> None:
     first = times[0] / total * 1000
     print(f"  full check            {check:7.1f} ms/page   (first round {first:.1f})")
     print(f"  floor: GET + SHA-256  {bare:7.1f} ms/page   ratio {check / bare:.1f}x")
+    for kind, (spent, bare) in split.items():
+        target = 1.5 if kind == "HTML" else 1.2
+        print(
+            f"  {kind} pages alone       {spent * 1000:7.1f} ms/page   floor {bare * 1000:.1f} "
+            f"ms/page   ratio {spent / bare:.1f}x (target {target}x)"
+        )
     print(f"  archive after the run {stored / 1024 / 1024:.1f} MB")
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        f"  peak memory           {own:7.1f} MB (largest parsing worker {workers:.1f} MB)   "
+        f"floor: after the bare GETs {floor_rss:.1f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -8,8 +8,12 @@ is the same value `extract` returns in the calling process: only where it is com
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -19,22 +23,31 @@ from . import extract
 
 # Fewer pages than this are parsed in the calling process: starting workers costs more.
 MIN_PAGES = 8
+_PR_SET_PDEATHSIG = 1
 
 
 class Extractors:
     """A pool of worker processes running `extract`; `submit` gives a future of its value."""
 
     def __init__(self, workers: int):
-        # forkserver: the caller runs download threads, and forking a threaded process can
-        # copy a lock some thread held.
-        context = multiprocessing.get_context("forkserver")
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        # Forked, so a worker starts at once with the code already loaded (a fresh interpreter
+        # would import the caller's main module again), and forked now, before the caller's
+        # download threads start: a fork copies only the forking thread, so it cannot copy a
+        # lock another thread was holding.
+        context = multiprocessing.get_context("fork")
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_die_with, initargs=(os.getpid(),)
+        )
+        for started in [self._pool.submit(os.getpid) for _ in range(workers)]:
+            started.result()
 
     @classmethod
     def for_pages(cls, count: int) -> Extractors | None:
-        """A pool sized for this machine when `count` pages make one worth starting."""
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-        if count < MIN_PAGES or cores < 2:
+        """A pool sized for this machine when `count` pages make one worth starting (Linux)."""
+        if count < MIN_PAGES or not sys.platform.startswith("linux"):
+            return None
+        cores = len(os.sched_getaffinity(0))
+        if cores < 2:
             return None
         return cls(workers=min(cores, 4))
 
@@ -67,6 +80,15 @@ def outcome(
         raise ExtractionError(error)
     assert document is not None
     return document
+
+
+def _die_with(parent: int) -> None:
+    """A worker ends when the run that started it ends, however it ends: a worker outliving a
+    killed run would hold the data directory's run lock it inherited."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the run was already gone
+        os._exit(0)
 
 
 def _extract(
