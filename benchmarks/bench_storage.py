@@ -5,12 +5,13 @@ Each figure is printed next to its floor, measured in the same run:
 - a generated 5,000-commit history of a ~2 MB Google Cloud `incidents.json` in which every
   commit changes one incident (`benchmarks/gcp_history.py`): import time vs reading every
   version out of git and hashing it, archive size vs the repository's git pack;
-- the real Bitbucket history at /work/atlassian when it is there (time, size, versions/s);
+- the real Bitbucket history (a clone at $BENCH_ATLASSIAN, else made from the bundle in
+  ../shared/histories/ when it is there): time, size, versions/s;
 - peak memory of each import, vs the bare read's.
 
 Every import runs in a child process so its peak RSS is its own. `BENCH_QUICK=1` shrinks the
-generated history for a smoke run (`BENCH_GCP_COMMITS=N` sets its length); `BENCH_PROFILE=1`
-prints where each import spent its time.
+generated history for a smoke run (`BENCH_GCP_COMMITS=N` sets its length, `BENCH_GCP_REPO=DIR`
+keeps it there for the next run); `BENCH_PROFILE=1` prints where each import spent its time.
 
     python -m benchmarks.bench_storage
 """
@@ -28,7 +29,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
-ATLASSIAN = Path("/work/atlassian")
+# The real Bitbucket history: a clone at BENCH_ATLASSIAN, else one made from the shared bundle.
+ATLASSIAN = Path(os.environ.get("BENCH_ATLASSIAN", "/work/atlassian"))
+BUNDLE = ROOT.parent / "shared" / "histories" / "atlassian-statuspage.bundle"
 QUICK = bool(os.environ.get("BENCH_QUICK"))
 PROFILE = bool(os.environ.get("BENCH_PROFILE"))
 TARGET_SECONDS = 60.0
@@ -179,11 +182,18 @@ def main() -> None:
     commits, size = (300, 500_000) if QUICK else (5000, 2_000_000)
     commits = int(os.environ.get("BENCH_GCP_COMMITS", commits))
     with tempfile.TemporaryDirectory(prefix="bench-gcp-") as temp:
-        repo = Path(temp) / "gcp-outages"
+        # BENCH_GCP_REPO=DIR: build the history there once and reuse it on later runs.
+        repo = Path(os.environ.get("BENCH_GCP_REPO") or Path(temp) / "gcp-outages")
         started = time.perf_counter()
-        build_repo(repo, commits, size)
+        if not (repo / ".git").exists():
+            build_repo(repo, commits, size)
+        commits = len(
+            subprocess.run(
+                ["git", "rev-list", "HEAD"], cwd=repo, check=True, capture_output=True, text=True
+            ).stdout.split()
+        )
         print(
-            f"(generated {commits:,} commits of a {mb(size)} incidents.json in "
+            f"(history of {commits:,} commits of a {mb(size)} incidents.json ready in "
             f"{time.perf_counter() - started:.0f} s)"
         )
         report(
@@ -194,17 +204,24 @@ def main() -> None:
             "gcp",
             pack_bytes(repo),
         )
-    if not (ATLASSIAN / "bitbucket_summary_v1.json").exists():
-        print(f"Bitbucket history: skipped, {ATLASSIAN} is not there")
-        return
-    report(
-        "Bitbucket summary.json (real history)",
-        ATLASSIAN,
-        "bitbucket_summary_v1.json",
-        "bitbucket",
-        "statuspage",
-        None,
-    )
+    with tempfile.TemporaryDirectory(prefix="bench-atlassian-") as temp:
+        history = ATLASSIAN
+        if not (history / "bitbucket_summary_v1.json").exists() and BUNDLE.exists():
+            history = Path(temp) / "atlassian"
+            subprocess.run(
+                ["git", "clone", "-q", "-b", "main", str(BUNDLE), str(history)], check=True
+            )
+        if not (history / "bitbucket_summary_v1.json").exists():
+            print(f"Bitbucket history: skipped, neither {ATLASSIAN} nor {BUNDLE} is there")
+            return
+        report(
+            "Bitbucket summary.json (real history)",
+            history,
+            "bitbucket_summary_v1.json",
+            "bitbucket",
+            "statuspage",
+            None,
+        )
 
 
 if __name__ == "__main__":
