@@ -137,6 +137,24 @@ def test_apple_2013_rewrite():
         ("we are investigating", "We are investigating.", {"cosmetic"}),
         ("error rates increase", "error rates decrease", set()),
         ("resolved now", "resolved not", set()),
+        # real Bitbucket rewrites
+        (
+            "Bitbucket Cloud is going to conduct an emergency maintenance that will impact access.",
+            "Bitbucket Cloud is going to conduct a database maintenance that will impact access.",
+            {"severity_down"},
+        ),
+        (
+            "This scheduled maintenance will be ongoing through the end of February 2024.",
+            "This scheduled maintenance will be ongoing through the end of March 2024.",
+            {"time_changed"},
+        ),
+        (
+            "As a result, the service is currently experiencing degradation.",
+            "As a result, the service is currently experiencing major degradation.",
+            {"severity_up"},
+        ),
+        # a conjunct in prose is not read as a list of what is affected
+        ("We are investigating.", "We are investigating and monitoring.", set()),
     ],
 )
 def test_wording_rules(old, new, expected):
@@ -227,6 +245,75 @@ def test_title_change_reads_the_words():
     found = classify(event, word_diff(event.old, event.new))
     assert found.flags == ("scope_narrowed",)
     assert found.score == 30 + 20
+
+
+def title_flags(old: str, new: str) -> tuple[str, ...]:
+    event = EditEvent(kind="incident_changed", incident_key="i", field="title", old=old, new=new)
+    return classify(event, word_diff(old, new)).flags
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "Delays in pull request creation",
+            "Delays and errors in pull request creation",
+            ("scope_widened",),
+        ),
+        (
+            "SSH and Git commands impaired",
+            "SSH and HTTPS Git commands impaired",
+            ("scope_widened",),
+        ),
+        (
+            "Performance degradation with Git performance",
+            "Performance degradation with Git, website, and API services",
+            ("scope_widened",),
+        ),
+        (
+            "Incident with Actions and Git Operations",
+            "Incident with Actions",
+            ("scope_narrowed", "text_removed"),
+        ),
+        (
+            "Delays and errors in pull request creation",
+            "Delays in pull request creation",
+            ("scope_narrowed",),
+        ),
+        (
+            "Bitbucket Cloud is hard down",
+            "Bitbucket Cloud service has been restored.",
+            ("severity_down",),
+        ),
+        # not a list: a cause named, a word replaced
+        (
+            "Pipelines slow to start due to slow Docker image pulls",
+            "Pipelines slow to start due to slow Docker image pulls from GCR",
+            ("cause_changed",),
+        ),
+        ("Bitbucket performance degraded", "Bitbucket availability degraded", ()),
+    ],
+)
+def test_title_lists_of_what_is_affected(old, new, expected):
+    assert title_flags(old, new) == expected
+
+
+def test_a_time_moved_by_seconds_is_a_restamp():
+    event = EditEvent(
+        kind="incident_changed",
+        incident_key="i",
+        field="started_at",
+        old="2021-06-10T04:46:53Z",
+        new="2021-06-10T04:46:54Z",
+    )
+    found = classify(event, ())
+    assert found.flags == ("cosmetic",)
+    assert found.reasons == (
+        'cosmetic: started_at "2021-06-10T04:46:53Z" became "2021-06-10T04:46:54Z" '
+        "(moved by 1 second)",
+    )
+    later = replace(event, new="2021-06-10T04:47:53Z")
+    assert classify(later, ()).flags == ("time_changed",)
 
 
 def test_posted_time_rewritten():

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from .. import times
 from ..models import DELETE, EQUAL, INSERT, Classification, DiffOps, EditEvent
 from . import terms
 from . import wordlists as words
@@ -96,16 +97,34 @@ def _findings(event: EditEvent, diff: DiffOps) -> dict[str, str]:
         return {"text_removed": f'incident "{_clip(event.incident_title)}" deleted'}
     if event.kind in ("update_added", "incident_added"):
         return {}
-    if event.field == "posted_at":
-        return {"time_changed": f'posted time "{event.old}" became "{event.new}"'}
-    if event.field in INCIDENT_TIMES:
-        moved = " (moved earlier)" if event.backdated else ""
-        return {"time_changed": f'{event.field} "{event.old}" became "{event.new}"{moved}'}
+    if event.field == "posted_at" or event.field in INCIDENT_TIMES:
+        return _time_findings(event)
     if event.field == "components":
         return _component_findings(event.old or "", event.new or "")
     if event.field in ("impact", "status"):
         return _ladder_findings(event.field, event.old, event.new)
-    return _text_findings(diff)
+    return _text_findings(diff, listing=event.field == "title")
+
+
+def _time_findings(event: EditEvent) -> dict[str, str]:
+    """A posted or incident time moved; under a minute is a re-stamp (seconds rounded or
+    re-recorded), which tells a reader nothing about the outage."""
+    name = "posted time" if event.field == "posted_at" else event.field
+    seconds = _seconds_apart(event.old, event.new)
+    if seconds is not None and seconds < 60:
+        unit = "second" if seconds == 1 else "seconds"
+        return {
+            "cosmetic": f'{name} "{event.old}" became "{event.new}" (moved by {seconds} {unit})'
+        }
+    moved = " (moved earlier)" if event.backdated else ""
+    return {"time_changed": f'{name} "{event.old}" became "{event.new}"{moved}'}
+
+
+def _seconds_apart(old: str | None, new: str | None) -> int | None:
+    before, after = times.parse(old), times.parse(new)
+    if before is None or after is None:
+        return None
+    return round(abs((after - before).total_seconds()))
 
 
 def _score(event: EditEvent, flags: tuple[str, ...]) -> float:
@@ -174,7 +193,7 @@ class _Hunk:
     inserted: str
 
 
-def _text_findings(diff: DiffOps) -> dict[str, str]:
+def _text_findings(diff: DiffOps, listing: bool = False) -> dict[str, str]:
     old_text, new_text, hunks = _hunks(diff)
     meaningful = [
         hunk
@@ -185,7 +204,7 @@ def _text_findings(diff: DiffOps) -> dict[str, str]:
         return {"cosmetic": _cosmetic_reason(old_text, new_text, hunks)}
     found: dict[str, list[str]] = {}
     for hunk in meaningful:
-        for flag, detail in _hunk_findings(hunk, old_text, new_text).items():
+        for flag, detail in _hunk_findings(hunk, old_text, new_text, listing).items():
             found.setdefault(flag, []).append(detail)
     for flag, detail in _place_findings(old_text, new_text).items():
         found.setdefault(flag, []).append(detail)
@@ -225,7 +244,7 @@ def _hunks(diff: DiffOps) -> tuple[str, str, list[_Hunk]]:
     return "".join(old_parts), "".join(new_parts), hunks
 
 
-def _hunk_findings(hunk: _Hunk, old_text: str, new_text: str) -> dict[str, str]:
+def _hunk_findings(hunk: _Hunk, old_text: str, new_text: str, listing: bool) -> dict[str, str]:
     change = terms.Change(
         (old_text, hunk.old_start, hunk.old_end), (new_text, hunk.new_start, hunk.new_end)
     )
@@ -243,6 +262,8 @@ def _hunk_findings(hunk: _Hunk, old_text: str, new_text: str) -> dict[str, str]:
     flags = _cause_flags(change, flags)
 
     found = dict.fromkeys(flags, _became(old_text, new_text, hunk))
+    if listing and not flags & {"scope_narrowed", "scope_widened"}:
+        found |= _conjunct_findings(hunk, old_text, new_text)
     if "quantity_vagued" in flags and len(gone) <= 5:
         return found  # the amount was the edit, not a clause
     gone, new = _content_words(gone, change.old), _content_words(new, change.new)
@@ -251,6 +272,34 @@ def _hunk_findings(hunk: _Hunk, old_text: str, new_text: str) -> dict[str, str]:
     if (len(new) >= 3 and not gone) or _outweighs(new, gone):
         found["text_added"] = f'"{_clip(hunk.inserted)}" added'
     return found
+
+
+_COORDINATOR = re.compile(r"^\s*(?:,|and\b|or\b|&)|(?:,|\band|\bor|&)\s*$", re.IGNORECASE)
+_BESIDE_COORDINATOR = re.compile(r"(?:,|\band|\bor|&)\s*\||\|\s*(?:,|and\b|or\b|&)", re.IGNORECASE)
+_CONJUNCT_WORDS = 4
+
+
+def _conjunct_findings(hunk: _Hunk, old_text: str, new_text: str) -> dict[str, str]:
+    """In a title, what is affected is a list: a short conjunct put in ("Delays and errors in
+    pull request creation", "SSH and HTTPS Git commands") widens it; one taken out narrows it.
+    At most one word may be replaced alongside ("Git performance" → "Git, website, and API
+    services")."""
+    gone, new = _word_delta(hunk)
+    if len(gone) > 1 and len(new) > 1:
+        return {}
+    if hunk.inserted.strip() and len(gone) <= 1 and 0 < len(new) <= _CONJUNCT_WORDS:
+        text, start, end, flag = new_text, hunk.new_start, hunk.new_end, "scope_widened"
+        changed, verb = hunk.inserted, "added to"
+    elif not new and 0 < len(gone) <= _CONJUNCT_WORDS:
+        text, start, end, flag = old_text, hunk.old_start, hunk.old_end, "scope_narrowed"
+        changed, verb = hunk.deleted, "taken out of"
+    else:
+        return {}
+    beside = text[max(0, start - 6) : start] + "|" + text[end : end + 6]
+    if not (_COORDINATOR.search(changed) or _BESIDE_COORDINATOR.search(beside)):
+        return {}
+    what = _clip(changed.strip(" ,&"))
+    return {flag: f'"{what}" {verb} the list of what is affected'}
 
 
 def _hedge_added(change: terms.Change) -> bool:

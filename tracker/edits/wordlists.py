@@ -189,6 +189,8 @@ TIME_PATTERNS: tuple[str, ...] = (
     r"(?:{months})\.?\s\d{1,2}(?:st|nd|rd|th)?(?:,?\s\d{4})?",
     # Day and month: 12 January
     r"\d{1,2}(?:st|nd|rd|th)?\s(?:{months})\b(?:,?\s\d{4})?",
+    # Month and year: "through the end of February 2024"
+    r"(?:{months})\.?,?\s\d{4}",
     # Weekdays
     r"(?:{weekdays})",
     # Durations: 2 hours, 45 minutes, 1.5 hrs, two hours, 90-minute
@@ -206,6 +208,8 @@ SEVERITY_PHRASES: dict[str, int] = {
     "total outage": 7,
     "widespread outage": 7,
     "global outage": 7,
+    "hard down": 7,
+    "completely down": 7,
     "is down": 6,
     "are down": 6,
     "was down": 6,
@@ -222,6 +226,10 @@ SEVERITY_PHRASES: dict[str, int] = {
     "service disruption": 5,
     "disruption": 5,
     "disrupted": 5,
+    "emergency maintenance": 5,
+    "major degradation": 5,
+    "severe degradation": 5,
+    "significant degradation": 5,
     "degraded performance": 4,
     "failed requests": 4,
     "failing requests": 4,
