@@ -24,7 +24,7 @@ class Memo(Generic[K, V]):
         self.budget = budget
         self.weight = weight
         self._new: dict[K, V] = {}
-        self._old: dict[K, object] = {}
+        self._old: dict[K, V] = {}
         self._held = 0
 
     def get(self, key: K, compute: Callable[[], V]) -> V:
@@ -32,11 +32,10 @@ class Memo(Generic[K, V]):
             return self._new[key]
         except KeyError:
             pass
-        value = self._old.pop(key, _MISSING)  # one call: safe beside other threads
-        if value is _MISSING:
-            value = compute()
+        kept = self._old.pop(key, _MISSING)  # one call: safe beside other threads
+        value: V = compute() if kept is _MISSING else kept  # type: ignore[assignment]
         self._keep(key, value)
-        return value  # type: ignore[return-value]
+        return value
 
     def _keep(self, key: K, value: V) -> None:
         self._held += self.weight(key)

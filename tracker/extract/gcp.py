@@ -48,11 +48,11 @@ def extract_gcp(body: bytes, content_type: str | None, options: dict, url: str |
             "not a list of incidents: this is not a Google Cloud incidents.json payload (found "
             f"{found_in(data)}); expected {_EXPECTED}; check the source URL",
         )
-    incidents = {}
-    for position, item in enumerate(need_dicts(FORMAT, data, "the incident list")):
-        incident = _incident(item, f"incident [{position}]", base)
-        incidents.setdefault(incident.key, incident)
-    return Document(FORMAT, tuple(incidents.values()), COVERAGE_WINDOW, {})
+    read: dict[str, Incident] = {}
+    for position, raw in enumerate(need_dicts(FORMAT, data, "the incident list")):
+        incident = _incident(raw, f"incident [{position}]", base)
+        read.setdefault(incident.key, incident)
+    return Document(FORMAT, tuple(read.values()), COVERAGE_WINDOW, {})
 
 
 def _incident(item: dict[str, Any], where: str, base: str) -> Incident:
