@@ -55,7 +55,7 @@ _BLANK_LINES = re.compile(r"\s*\n\s*")
 
 
 # Wordings repeat from version to version: each distinct one is normalised once.
-_MEMO: Memo[str, str] = Memo(budget=16_000_000)
+_MEMO: Memo[str, str] = Memo(budget=8_000_000)
 _MEMO_LONGEST = 64_000
 
 

@@ -86,7 +86,7 @@ class Pieces:
 
 # An extractor hands back the very same Incident for an item that did not change, so its
 # canonical text and hash are remembered by identity (the value is kept, so the id stays its).
-_TEXTS: Memo[int, tuple[Incident, str, str]] = Memo(budget=20_000, weight=lambda _: 1)
+_TEXTS: Memo[int, tuple[Incident, str, str]] = Memo(budget=4_000, weight=lambda _: 1)
 
 
 def _incident_text(incident: Incident) -> tuple[str, str]:

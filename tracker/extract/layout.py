@@ -352,7 +352,7 @@ def _link(node: Node | None) -> str | None:
 
 
 # Blocks repeat from fetch to fetch (the noise is elsewhere on the page): each text once.
-_CLEAN: Memo[str, str] = Memo(budget=16_000_000)
+_CLEAN: Memo[str, str] = Memo(budget=8_000_000)
 
 
 def _clean(text: str) -> str:

@@ -62,7 +62,7 @@ def node_text(node: dom.Node, skip: Collection[int] = ()) -> str:
 
 
 # The same fragments come back in every version of a page: each is parsed once.
-_FRAGMENTS: Memo[str, str] = Memo(budget=16_000_000)
+_FRAGMENTS: Memo[str, str] = Memo(budget=8_000_000)
 
 
 def fragment_to_text(fragment: str | None) -> str:

@@ -32,7 +32,7 @@ T = TypeVar("T")
 _KEY = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 # Incidents read from JSON, by their exact content: a history shows most of them unchanged in
 # every version, and reading one again would give the same value.
-_READ: Memo[tuple[str, ...], Any] = Memo(budget=48_000_000, weight=lambda key: len(key[-1]))
+_READ: Memo[tuple[str, ...], Any] = Memo(budget=16_000_000, weight=lambda key: len(key[-1]))
 
 
 def read_once(fmt: str, item: Any, context: tuple[str, ...], read: Callable[[], T]) -> T:
