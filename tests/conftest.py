@@ -44,3 +44,33 @@ def tracker(home: Path) -> Tracker:
 
 def fixture_bytes(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture
+def own_robots_txt():
+    """Asked for by a test that serves its own /robots.txt."""
+
+
+@pytest.fixture(autouse=True)
+def robots_txt_absent(request, monkeypatch):
+    """Test servers have no robots.txt (404: everything allowed), as most status pages do.
+
+    pytest-httpserver answers 500 to a path nobody expects, which RFC 9309 reads as
+    "disallow everything"; so /robots.txt is a 404 here, also after `httpserver.clear()`,
+    unless the test asks for `own_robots_txt`.
+    """
+    if "httpserver" not in request.fixturenames or "own_robots_txt" in request.fixturenames:
+        return
+    server = request.getfixturevalue("httpserver")
+
+    def absent() -> None:
+        server.expect_request("/robots.txt").respond_with_data("not found", status=404)
+
+    original = server.clear
+
+    def clear() -> None:
+        original()
+        absent()
+
+    monkeypatch.setattr(server, "clear", clear)
+    absent()

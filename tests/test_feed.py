@@ -47,7 +47,7 @@ def test_apple_entry_has_title_content_and_categories():
     )
     assert entry.findtext("a:updated", namespaces=NS) == "2013-07-23T16:40:03Z"
     assert entry.findtext("a:author/a:name", namespaces=NS) == "apple"
-    content = entry.find("a:content", NS)
+    content = entry.find("a:summary", NS)
     assert content.get("type") == "text"
     assert "30 percent of users were affected." in content.text
     assert "some users were affected." in content.text
@@ -81,7 +81,7 @@ def test_hostile_text_keeps_the_feed_well_formed():
     assert root.findtext("a:title", namespaces=NS) == "]]></title><script>"
     entries = root.findall("a:entry", NS)
     assert len(entries) == len(hostile_strings())
-    content = " ".join(entry.findtext("a:content", namespaces=NS) for entry in entries)
+    content = " ".join(entry.findtext("a:summary", namespaces=NS) for entry in entries)
     titles = " ".join(entry.findtext("a:title", namespaces=NS) for entry in entries)
     for hostile in hostile_strings():
         kept = "".join(

@@ -205,7 +205,8 @@ def test_503_is_retried_before_giving_up(tracker, httpserver):
     add(tracker, httpserver)
     httpserver.expect_request("/api/v2/incidents.json").respond_with_data("busy", status=503)
     tracker("fetch", "--retries", "2", "--timeout", "2", code=1)
-    assert len(httpserver.log) == 3  # the first try and two retries
+    pages = [r for r, _ in httpserver.log if r.path != "/robots.txt"]
+    assert len(pages) == 3  # the first try and two retries
 
 
 def test_failure_keeps_what_was_stored(tracker, home, httpserver):
@@ -223,6 +224,7 @@ def test_oversized_body_without_content_length(home):
     """A chunked body has no Content-Length: the limit must hold while reading."""
     server = HTTPServer(host="127.0.0.1", port=0)
     server.start()
+    server.expect_request("/robots.txt").respond_with_data("", status=404)
     try:
 
         def chunks():
@@ -244,6 +246,7 @@ def test_oversized_body_without_content_length(home):
 def test_timeout_and_slow_drip_are_bounded(home):
     server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
+    server.expect_request("/robots.txt").respond_with_data("", status=404)
     try:
 
         def drip():
@@ -347,6 +350,7 @@ def test_a_second_run_exits_75_naming_the_holder(tracker, home):
 def test_sigkill_mid_run_leaves_a_sound_archive(tmp_path, home):
     server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
+    server.expect_request("/robots.txt").respond_with_data("", status=404)
     try:
 
         def slow(request: Request) -> Response:
@@ -393,6 +397,7 @@ def snapshot_count_safe(home: Path) -> int:
 def test_concurrent_fetches_respect_the_per_host_limit(home):
     server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
+    server.expect_request("/robots.txt").respond_with_data("", status=404)
     in_flight = 0
     peak = 0
     lock = threading.Lock()
@@ -424,6 +429,7 @@ def test_concurrent_fetches_respect_the_per_host_limit(home):
 def test_429_honours_retry_after_up_to_the_cap(home, retry_after, waits):
     server = HTTPServer(host="127.0.0.1", port=0)
     server.start()
+    server.expect_request("/robots.txt").respond_with_data("", status=404)
     try:
         calls = []
 

@@ -17,6 +17,8 @@ RANKS = {
     "cli": 6,
     # The offline tour composes a whole run.
     "demo": 5,
+    # A sources file adds sources and notification targets.
+    "sourcefile": 5,
     # Compositions over ingest: publishing, rebuilding and verifying, importing histories.
     "publish": 4,
     "maintenance": 4,
@@ -24,8 +26,10 @@ RANKS = {
     # One observation through the stages; what can be tracked.
     "ingest": 3,
     "sources": 3,
+    "runs": 3,
     # The stages.
     "fetch": 2,
+    "robots": 2,
     "deadline": 2,
     "archive": 2,
     "extract": 2,
@@ -43,8 +47,8 @@ RANKS = {
     "__init__": 0,
     "__main__": 7,
 }
-# Within the stages, fetch's watchdog belongs to fetch.
-FRIENDS = {("fetch", "deadline")}
+# Within the stages, fetch's watchdog belongs to fetch; robots.txt is fetched by fetch.
+FRIENDS = {("fetch", "deadline"), ("robots", "fetch")}
 # Outside libraries and the only units allowed to import each.
 OWNERS = {
     "requests": {"fetch", "deadline"},
@@ -61,7 +65,7 @@ OWNERS = {
     "diff_match_patch": {"edits"},
     "zstandard": {"archive"},
     "warcio": {"publish"},
-    "protego": {"fetch"},
+    "protego": {"fetch", "robots"},
     "apprise": {"publish"},
 }
 

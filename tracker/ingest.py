@@ -11,9 +11,12 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
+from . import robots
 from .archive import Archive
+from .archive import nightly as kept
 from .archive.items import Pieces, pieces, slots
 from .edits import detect
 from .edits.align import parse_time
@@ -212,6 +215,7 @@ def fetch_row(
         "bytes": len(result.body) if result.body is not None else None,
         "origin": origin,
         "reference": reference,
+        "robots": result.request.get("robots"),
     }
 
 
@@ -275,13 +279,15 @@ def fetch_sources(
     wanted = list(names)
     sources = [archive.get_source(n) for n in wanted] if wanted else archive.sources()
     by_name = {s.name: s for s in sources}
-    jobs = [_job(archive, source) for source in sources]
+    verdicts = _robots(archive, sources, policy)
+    jobs = [_job(archive, source) for source in sources if verdicts[source.name][0]]
     outcomes: list[Outcome] = []
 
     def store(
         job: Job, result: FetchResult, extracted: Callable[[], Document] | None = None
     ) -> None:
         source = by_name[job.key]
+        result = robots.stamp(result, verdicts[job.key][1])
         try:
             outcome = ingest(archive, source, result, extracted=extracted)
         except Exception as exc:  # noqa: BLE001 - one page must never stop the nightly run
@@ -315,6 +321,10 @@ def fetch_sources(
             job, result, future, args = waiting.pop(ready or 0)
             store(job, result, lambda: outcome(future, *args))  # noqa: B023 - called now
 
+    for source in sources:
+        allowed, reason = verdicts[source.name]
+        if not allowed:
+            store(Job(key=source.name, url=source.url), robots.refused(source.url, reason))
     try:
         fetch_all(jobs, policy, arrived)
         drain(everything=True)
@@ -323,6 +333,14 @@ def fetch_sources(
             extractors.close()
     order = {s.name: i for i, s in enumerate(sources)}
     return sorted(outcomes, key=lambda o: order[o.source])
+
+
+def _robots(archive: Archive, sources: list[Source], policy: Policy) -> dict[str, tuple[bool, str]]:
+    """Each source's robots.txt verdict (importers never ask: they fetch no live page)."""
+    checks = [robots.Check(s.name, s.url, bool(s.options.get("ignore_robots"))) for s in sources]
+    return robots.check(
+        checks, policy, partial(kept.robots_row, archive), partial(kept.save_robots, archive)
+    )
 
 
 def _with_elapsed(outcome: Outcome, elapsed: float) -> Outcome:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlsplit
 
-from . import catalog
+from . import catalog, robots
 from .archive import Archive
+from .archive import nightly as kept
 from .errors import ExtractionError, UsageError
 from .extract import FORMATS, detect_format
 from .fetch import Policy, fetch_url, make_session
@@ -65,6 +67,7 @@ def new_source(
     fmt: str | None = None,
     select: str | None = None,
     ignore: Iterable[str] = (),
+    ignore_robots: bool = False,
 ) -> Source:
     """A Source from a catalog name or a URL, checked but not yet stored."""
     entry = catalog.lookup(target) if "://" not in target else None
@@ -80,6 +83,8 @@ def new_source(
     ignored = [i for i in ignore if i]
     if ignored:
         options["ignore"] = ignored
+    if ignore_robots:
+        options["ignore_robots"] = True  # fetched whatever its robots.txt says (see robots)
     return Source(chosen_name, url, chosen_format, options, now_iso())
 
 
@@ -91,8 +96,17 @@ class Probe:
     problem: str | None = None
 
 
+def robots_verdicts(
+    archive: Archive, new: Iterable[Source], policy: Policy | None = None
+) -> dict[str, tuple[bool, str]]:
+    """Whether robots.txt lets each source's page be fetched now (see `robots`)."""
+    checks = [robots.Check(s.name, s.url, bool(s.options.get("ignore_robots"))) for s in new]
+    load, save = partial(kept.robots_row, archive), partial(kept.save_robots, archive)
+    return robots.check(checks, policy or Policy(retries=0), load, save)
+
+
 def probe_format(source: Source, policy: Policy | None = None) -> Probe:
-    """Fetch once to pick the format of an `auto` source."""
+    """Fetch once to pick the format of an `auto` source (robots.txt checked before)."""
     policy = policy or Policy(retries=0)
     with make_session(policy) as session:
         result = fetch_url(session, source.url, policy)

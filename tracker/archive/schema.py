@@ -354,3 +354,96 @@ def m007_bodies_and_items(db: sqlite_utils.Database) -> None:
         "coalesce(max(id), 0) from fetches where true "
         "on conflict (key) do update set value = excluded.value"
     )
+
+
+# The word diff as wdiff-style text ([-old-]{+new+}), as `tracker diff` prints it without colour.
+_DIFF_TEXT = """(
+      select group_concat(
+        case json_extract(op.value, '$[0]')
+          when -1 then '[-' || json_extract(op.value, '$[1]') || '-]'
+          when 1 then '{+' || json_extract(op.value, '$[1]') || '+}'
+          else json_extract(op.value, '$[1]')
+        end, '')
+      from json_each(coalesce(edits.diff, '[]')) op
+    )"""
+# Every column `edits_readable` had (m005, m006), then the diff as text and the links.
+READABLE_WITH_LINKS = f"""
+    select edits.id, edits.entry_id, sources.name as source, edits.kind,
+      edits.incident_key as incident, edits.incident_title, edits.update_key as "update",
+      edits.field, edits.silent, edits.backdated, edits.revert, edits.flicker, edits.flags,
+      edits.reasons, edits.verdict, edits.announced_by, edits.count, edits.keys,
+      edits.score, edits.posted_at, edits.window_start, edits.window_end,
+      edits.old, edits.new, edits.before_snapshot, edits.after_snapshot,
+      {_DIFF_TEXT} as diff_text,
+      incidents.url as incident_url, sources.url as source_url,
+      coalesce(incidents.url, sources.url) as link
+    from edits join sources on sources.id = edits.source_id
+      left join incidents on incidents.source_id = edits.source_id
+        and incidents.key = edits.incident_key
+    order by edits.score desc, edits.window_end desc, edits.id
+"""
+# datasette-atom reads atom_id, atom_title, atom_updated, atom_content and atom_link.
+ATOM_WITH_LINKS = f"""
+    select
+      edits.entry_id as atom_id,
+      sources.name || ': ' || edits.kind || ' - ' || coalesce(edits.incident_title, '')
+        as atom_title,
+      edits.window_end as atom_updated,
+      'Before: ' || coalesce(edits.old, '') || char(10) || 'After: '
+        || coalesce(edits.new, '') || char(10) || 'Diff: ' || coalesce({_DIFF_TEXT}, '')
+        || char(10) || 'Flags: '
+        || coalesce((select group_concat(f.value, ', ') from json_each(edits.flags) f), '')
+        || char(10) || 'Why: '
+        || coalesce((select group_concat(r.value, '; ') from json_each(edits.reasons) r), '')
+        as atom_content,
+      coalesce(incidents.url, sources.url) as atom_link
+    from edits join sources on sources.id = edits.source_id
+      left join incidents on incidents.source_id = edits.source_id
+        and incidents.key = edits.incident_key
+    where edits.kind not in ('update_added', 'incident_added')
+    order by edits.window_end desc
+"""
+
+
+@migrations()
+def m009_nightly(db: sqlite_utils.Database) -> None:
+    """Notification targets and what each was sent, robots.txt per host, linked views."""
+    db.execute(
+        """
+        create table notify_targets (
+          id integer primary key,
+          url text not null,
+          min_score real,
+          silent_only integer not null default 0,
+          source text,
+          added_at text not null
+        )
+        """
+    )
+    # One row per edit delivered to a target: an edit is never sent to it twice.
+    db.execute(
+        """
+        create table notify_sent (
+          target_id integer not null references notify_targets(id) on delete cascade,
+          entry_id text not null,
+          sent_at text not null,
+          primary key (target_id, entry_id)
+        )
+        """
+    )
+    # The robots.txt of each origin (scheme://host:port) as last fetched; kept 24 hours.
+    db.execute(
+        """
+        create table robots (
+          origin text primary key,
+          fetched_at text not null,
+          status integer,
+          body text,
+          error text
+        )
+        """
+    )
+    # Which robots.txt verdict a live fetch was made under (null for imports).
+    db.table("fetches").add_column("robots", str)
+    db.create_view("edits_readable", READABLE_WITH_LINKS, replace=True)
+    db.create_view("edits_atom", ATOM_WITH_LINKS, replace=True)

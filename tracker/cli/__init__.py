@@ -8,10 +8,12 @@ Commands live by subject: sources, fetching, reading, maintenance, publishing, h
 from __future__ import annotations
 
 from . import (  # noqa: F401 - commands
+    companion,
     evidence,
     fetching,
     history,
     maintenance,
+    notify,
     publishing,
     reading,
     sources,

@@ -68,6 +68,15 @@ def cli(ctx: click.Context, home: Path | None) -> None:
       tracker add github          # from the built-in catalog (`tracker catalog`)
       tracker fetch               # fetch every source, store new versions
       tracker changes             # what was rewritten, most significant first
+
+    \b
+    Exit status:
+      0   done (a failure not yet counted by `run --fail-after` is only logged)
+      1   a source failed (`run`: failed --fail-after runs in a row, or every source
+          failed); a file could not be written
+      2   usage: a bad option, name, URL or file
+      3   `verify` found a problem
+      75  another run holds the data directory's lock; try again later
     """
     ctx.obj = {"home": home}
 

@@ -7,12 +7,14 @@ from typing import Any
 
 import click
 
-from .. import ingest, publish, sources
+from .. import ingest, publish, runs, sources
 from ..archive import Archive
 from ..fetch import Policy
-from ..publish import pages
-from . import text
+from ..models import Outcome
+from ..publish import links, pages
+from . import nightly, text
 from .app import archive_for, archive_for_run, cli, echo_json
+from .nightly import base_url_option
 
 
 def _parse_size(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
@@ -81,15 +83,22 @@ def _policy(options: dict[str, Any]) -> Policy:
     )
 
 
-def _run_fetch(
+def _fetch_outcomes(
     archive: Archive, names: tuple[str, ...], policy: Policy, quiet: bool, as_json: bool
-) -> int:
+) -> list[Outcome]:
     total = len(names) or len(archive.sources())
     progress = text.Progress(sys.stderr.isatty() and not quiet and not as_json, total=total)
     outcomes = ingest.fetch_sources(archive, names, policy, on_outcome=progress.outcome)
     progress.done()
     if not outcomes and not as_json:
         click.echo("no sources to fetch: `tracker add NAME|URL` adds one", err=True)
+    return outcomes
+
+
+def _run_fetch(
+    archive: Archive, names: tuple[str, ...], policy: Policy, quiet: bool, as_json: bool
+) -> int:
+    outcomes = _fetch_outcomes(archive, names, policy, quiet, as_json)
     failed = [o for o in outcomes if o.outcome == "failed"]
     if as_json:
         echo_json([o.__dict__ for o in outcomes])
@@ -98,20 +107,42 @@ def _run_fetch(
             if quiet and outcome.outcome != "failed":
                 continue
             click.echo(text.outcome_line(outcome), err=outcome.outcome == "failed" and quiet)
+        if quiet:
+            _print_new_silent_edits(archive, outcomes)
     return 1 if failed else 0
+
+
+def _print_new_silent_edits(archive: Archive, outcomes: list[Outcome]) -> None:
+    """With -q, the silent edits this run found, in full: the one thing cron should mail."""
+    versions = {o.snapshot_id for o in outcomes if o.outcome == "new" and o.edits}
+    if not versions:
+        return
+    names = sorted({o.source for o in outcomes if o.snapshot_id in versions})
+    for record in archive.edit_records(sources=names, silent=True):
+        if record.after.snapshot_id in versions:
+            click.echo(text.change_text(record, color=False))
 
 
 @cli.command()
 @click.argument("names", nargs=-1)
 @policy_options
-@click.option("-q", "--quiet", is_flag=True, help="Print only failures (for cron).")
+@base_url_option
+@click.option(
+    "-q", "--quiet", is_flag=True, help="Print only failures and new silent edits (for cron)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
 @click.pass_context
 def fetch(
-    ctx: click.Context, names: tuple[str, ...], quiet: bool, as_json: bool, **options: Any
+    ctx: click.Context,
+    names: tuple[str, ...],
+    quiet: bool,
+    as_json: bool,
+    base_url: str | None,
+    **options: Any,
 ) -> None:
     """Fetch sources (all by default) and store every new version.
 
+    New edits go to the `tracker notify` targets.
     Exit status: 0 all fetched, 1 some source failed, 2 usage, 75 another run holds the lock.
 
     \b
@@ -122,19 +153,45 @@ def fetch(
     with archive_for_run(ctx, "fetch", create=False) as archive:
         for name in names:
             archive.get_source(name)
+        link_base = links.base_url(archive, base_url)
         code = _run_fetch(archive, names, _policy(options), quiet, as_json)
+        nightly.send_notifications(archive, link_base, quiet or as_json)
     ctx.exit(code)
 
 
 @cli.command()
 @policy_options
-@click.option("-q", "--quiet", is_flag=True, help="Print only failures (for cron).")
+@base_url_option
+@click.option(
+    "--fail-after",
+    default=runs.FAIL_AFTER,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Exit 1 when a source has failed this many runs in a row.",
+)
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print only failures that count and new silent edits (for cron).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
 @click.pass_context
-def run(ctx: click.Context, quiet: bool, **options: Any) -> None:
-    """The nightly job: fetch everything (adding the catalog to an empty archive).
+def run(
+    ctx: click.Context,
+    quiet: bool,
+    as_json: bool,
+    fail_after: int,
+    base_url: str | None,
+    **options: Any,
+) -> None:
+    """The nightly job: fetch everything (adding the catalog to an empty archive), refresh
+    the report and the feed, send new edits to the `tracker notify` targets.
 
-    Quiet with -q unless something failed; exit 1 when a source failed. Safe to overlap
-    (a second run exits 75) and to kill (a rerun completes).
+    Quiet with -q unless a failure counts or a silent edit was found. Exit 1 only when a
+    source has failed --fail-after runs in a row or every source failed this run; every
+    failure is in `tracker log`. Safe to overlap (a second run exits 75) and to kill (a rerun
+    completes).
 
     \b
     Example (crontab):
@@ -143,14 +200,36 @@ def run(ctx: click.Context, quiet: bool, **options: Any) -> None:
     with archive_for_run(ctx, "run") as archive:
         if not archive.ever_had_sources():
             added = sources.add_catalog(archive)
-            if not quiet:
+            if not quiet and not as_json:
                 click.echo(f"the archive had no sources: added the {added} catalog sources")
-        code = _run_fetch(archive, (), _policy(options), quiet, False)
-        written = publish.refresh(archive)
-        if not quiet:
+        link_base = links.base_url(archive, base_url)
+        outcomes = _fetch_outcomes(archive, (), _policy(options), quiet, as_json)
+        verdict = runs.judge(archive, outcomes, fail_after)
+        if not as_json and not quiet:
+            for outcome in outcomes:
+                if outcome.outcome != "failed":
+                    click.echo(text.outcome_line(outcome))
+        if not as_json:
+            nightly.print_failures(verdict, quiet, fail_after)
+        if quiet and not as_json:
+            _print_new_silent_edits(archive, outcomes)
+        written = publish.refresh(archive, link_base)
+        if not quiet and not as_json:
             for path in written:
                 click.echo(f"wrote {path}")
-    ctx.exit(code)
+        sent = nightly.send_notifications(archive, link_base, quiet or as_json)
+    if as_json:
+        echo_json(
+            {
+                "outcomes": [o.__dict__ for o in outcomes],
+                "failures": nightly.verdict_json(verdict),
+                "every_source_failed": verdict.every_source_failed,
+                "written": [str(p) for p in written],
+                "notifications": sent,
+                "exit_code": verdict.exit_code,
+            }
+        )
+    ctx.exit(verdict.exit_code)
 
 
 @cli.command()

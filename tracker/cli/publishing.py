@@ -9,12 +9,15 @@ import click
 from .. import publish
 from ..archive.home import check_output
 from ..files import atomic_write
+from ..publish import links
 from .app import archive_for, cli, filter_options, make_filters
+from .nightly import base_url_option
 
 
 @cli.command()
 @filter_options
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Directory, or a .html file.")
+@base_url_option
 @click.pass_context
 def report(
     ctx: click.Context,
@@ -23,6 +26,7 @@ def report(
     flags: tuple[str, ...],
     silent: bool,
     output: Path | None,
+    base_url: str | None,
 ) -> None:
     """Write a static HTML report: ranked edits and a dossier per incident.
 
@@ -37,7 +41,8 @@ def report(
     with archive_for(ctx) as archive:
         target = output or archive.home / "report"
         check_output(archive.home, target)
-        publish.write_report(archive, target, make_filters(sources, since, flags, silent))
+        filters = make_filters(sources, since, flags, silent)
+        publish.write_report(archive, target, filters, links.base_url(archive, base_url))
     shown = target if str(target).endswith(".html") else target / "index.html"
     click.echo(f"wrote {shown}")
 
@@ -45,6 +50,7 @@ def report(
 @cli.command()
 @filter_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File.")
+@base_url_option
 @click.pass_context
 def feed(
     ctx: click.Context,
@@ -53,6 +59,7 @@ def feed(
     flags: tuple[str, ...],
     silent: bool,
     output: Path | None,
+    base_url: str | None,
 ) -> None:
     """An Atom feed of edits, newest first (stdout unless -o).
 
@@ -61,7 +68,8 @@ def feed(
       tracker feed --silent -o edits.xml
     """
     with archive_for(ctx) as archive:
-        data = publish.feed_bytes(archive, make_filters(sources, since, flags, silent))
+        filters = make_filters(sources, since, flags, silent)
+        data = publish.feed_bytes(archive, filters, links.base_url(archive, base_url))
     if output:
         check_output(archive.home, output)
         atomic_write(output, data)

@@ -9,6 +9,7 @@ import click
 from ..errors import UsageError
 from ..publish import pages
 from ..publish import records as read
+from ..publish.comparison import comparison_json
 from . import text
 from .app import archive_for, cli, echo_json, filter_options, make_filters
 
@@ -95,8 +96,11 @@ def changes(
 @click.argument("a", type=int, required=False)
 @click.argument("b", type=int, required=False)
 @click.option("--no-color", is_flag=True, help="Plain text with [-deleted-]{+inserted+} marks.")
+@click.option("--json", "as_json", is_flag=True, help="Print the versions and edits as JSON.")
 @click.pass_context
-def diff(ctx: click.Context, name: str, a: int | None, b: int | None, no_color: bool) -> None:
+def diff(
+    ctx: click.Context, name: str, a: int | None, b: int | None, no_color: bool, as_json: bool
+) -> None:
     """Word diff of two versions of a page, update by update (default: the last two).
 
     A and B are version ids from `tracker log NAME`.
@@ -105,9 +109,13 @@ def diff(ctx: click.Context, name: str, a: int | None, b: int | None, no_color: 
     Examples:
       tracker diff apple
       tracker diff github 12 15 --no-color | less
+      tracker diff apple --json
     """
     with archive_for(ctx) as archive:
         comparison = pages.compare_versions(archive, name, a, b)
+    if as_json:
+        echo_json(comparison_json(comparison))
+        return
     color = text.use_color(no_color)
     click.echo(text.comparison_text(comparison, color), color=color)
 

@@ -15,28 +15,51 @@ from ..files import atomic_write
 from ..times import now_iso
 from . import export as exporter
 from .feed import build_atom
+from .links import FEED_NAME, edit_link, feed_url, incident_urls
 from .records import EVERY_EDIT, Filters, change_records, dossiers
 from .report import write_report as render_report
 
 
-def write_report(archive: Archive, path: Path, filters: Filters = EVERY_EDIT) -> list[Path]:
+def write_report(
+    archive: Archive, path: Path, filters: Filters = EVERY_EDIT, base_url: str | None = None
+) -> list[Path]:
+    """The report; a report directory gets the Atom feed of the same edits beside it."""
     records = change_records(archive, filters)
-    return render_report(
+    written = render_report(
         path,
         records,
         dossiers(archive, records),
         generated_at=now_iso(),
         title="status-tracker: what status pages rewrote",
+        feed_href=_feed_href(path, base_url),
     )
+    if written and not str(path).lower().endswith(".html"):
+        feed = Path(path) / FEED_NAME
+        atomic_write(feed, feed_bytes(archive, filters, base_url))
+        written.append(feed)
+    return written
 
 
-def feed_bytes(archive: Archive, filters: Filters = EVERY_EDIT) -> bytes:
+def _feed_href(path: Path, base_url: str | None) -> str | None:
+    """The report's link to its feed: under the base URL, else beside a report directory
+    (where `tracker run` writes it); a lone .html file without a base URL has none."""
+    if base_url:
+        return feed_url(base_url)
+    return None if str(path).lower().endswith(".html") else FEED_NAME
+
+
+def feed_bytes(
+    archive: Archive, filters: Filters = EVERY_EDIT, base_url: str | None = None
+) -> bytes:
     records = sorted(change_records(archive, filters), key=lambda r: r.window_end, reverse=True)
+    pages = incident_urls(archive, records)
     return build_atom(
         records,
         feed_id="tag:status-tracker,2026:edits",
         title="status-tracker: edits to vendor status pages",
         updated=records[0].window_end if records else now_iso(),
+        self_url=feed_url(base_url) if base_url else None,
+        link_for=lambda r: edit_link(r, base_url, pages.get((r.source, r.event.incident_key))),
     )
 
 
@@ -67,9 +90,10 @@ def _table_rows(archive: Archive, what: str, sources: Iterable[str]) -> list[dic
     return rows
 
 
-def refresh(archive: Archive) -> list[Path]:
-    """What the nightly job keeps up to date in the data directory: the report and the feed."""
-    written = write_report(archive, archive.home / "report")
+def refresh(archive: Archive, base_url: str | None = None) -> list[Path]:
+    """What the nightly job keeps up to date in the data directory: the report (with its
+    feed) and the feed beside the data."""
+    written = write_report(archive, archive.home / "report", base_url=base_url)
     feed = archive.home / "feed.xml"
-    atomic_write(feed, feed_bytes(archive))
+    atomic_write(feed, feed_bytes(archive, base_url=base_url))
     return [archive.home / "report" / "index.html", feed] if written else [feed]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from tracker.models import EditRecord
 from tracker.publish.describe import (
@@ -19,12 +19,15 @@ from tracker.publish.describe import (
     verdict_text,
     window_text,
 )
+from tracker.publish.feed_xhtml import XHTML, xhtml_content
 from tracker.publish.report.safety import safe_href
 from tracker.text import marked_diff
 from tracker.times import rfc3339, sort_key
 
 ATOM = "http://www.w3.org/2005/Atom"
 TAG_AUTHORITY = "tag:status-tracker,2026:"
+# An entry's link: its dossier, the vendor's incident page or the tracked page (publish.links).
+LinkFor = Callable[[EditRecord], str | None]
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -71,21 +74,28 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     return element
 
 
-def _entry(feed: ET.Element, record: EditRecord, updated: str) -> None:
+def _entry(
+    feed: ET.Element, record: EditRecord, updated: str, link_for: LinkFor | None = None
+) -> None:
     entry = _sub(feed, "entry")
     _sub(entry, "id", entry_id(record))
     _sub(entry, "title", event_summary(record), type="text")
     _sub(entry, "updated", rfc3339(record.window_end, updated))
     author = _sub(entry, "author")
     _sub(author, "name", record.source)
-    href = safe_href(record.after.url) or safe_href(record.source_url)
+    if link_for is None:
+        href = safe_href(record.after.url) or safe_href(record.source_url)
+    else:
+        href = link_for(record)
     if href:
         _sub(entry, "link", rel="alternate", href=href)
     for flag in record.event.flags:
         _sub(entry, "category", term=flag)
     if record.event.silent:
         _sub(entry, "category", term="silent")
-    _sub(entry, "content", _content(record), type="text")
+    # The text for readers that show a summary, the coloured diff for those that show content.
+    _sub(entry, "summary", _content(record), type="text")
+    xhtml_content(entry, record, xml_text, href)
 
 
 def build_atom(
@@ -96,9 +106,11 @@ def build_atom(
     updated: str,
     self_url: str | None = None,
     limit: int = 200,
+    link_for: LinkFor | None = None,
 ) -> bytes:
     """The Atom document for the `limit` most recently observed edits, as UTF-8 bytes."""
     ET.register_namespace("", ATOM)
+    ET.register_namespace("xhtml", XHTML)
     feed = ET.Element(f"{{{ATOM}}}feed")
     _sub(feed, "id", feed_id)
     _sub(feed, "title", title, type="text")
@@ -109,6 +121,6 @@ def build_atom(
     _sub(feed, "generator", "status-tracker")
     newest = sorted(records, key=lambda r: (sort_key(r.window_end), r.id), reverse=True)
     for record in newest[: max(limit, 0)]:
-        _entry(feed, record, rfc3339(updated, updated))
+        _entry(feed, record, rfc3339(updated, updated), link_for)
     document: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
     return document

@@ -95,6 +95,7 @@ def write_report(
     *,
     generated_at: str,
     title: str = "status-tracker report",
+    feed_href: str | None = None,
 ) -> list[Path]:
     """Write the HTML report and return the paths written.
 
@@ -107,7 +108,7 @@ def write_report(
     single = path.suffix.lower() == ".html"
     views = _dossier_views(dossiers, single)
     index = index_view(records, _edit_links(views, single))
-    common = {"report_title": title, "generated_at": generated_at}
+    common = {"report_title": title, "generated_at": generated_at, "feed_href": feed_href}
     env = environment()
     try:
         if single:
@@ -140,7 +141,8 @@ def _write_directory(
     page = env.get_template("dossier.html")
     for view in views:
         target = incidents / f"{view.slug}.html"
-        _write_atomic(target, page.render(dossier=view, index_href="../index.html", **common))
+        html = page.render(dossier=view, index_href="../index.html", **_from_incidents(common))
+        _write_atomic(target, html)
         written.append(target)
     target = path / "index.html"
     html = env.get_template("index.html").render(
@@ -148,3 +150,11 @@ def _write_directory(
     )
     _write_atomic(target, html)
     return [target, *written]
+
+
+def _from_incidents(common: dict[str, Any]) -> dict[str, Any]:
+    """The shared values as seen from incidents/: a relative feed link goes up a level."""
+    href = common.get("feed_href")
+    if href and "://" not in href:
+        return {**common, "feed_href": f"../{href}"}
+    return common
