@@ -95,42 +95,6 @@ def printable(text: str | None) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def pack_diff(diff: Iterable[Sequence[object]], old: str | None, new: str | None) -> list[list]:
-    """A diff as stored beside its old and new text: each run as its length, not its words.
-
-    Kept and deleted runs are read back from `old`, inserted ones from `new`, so an edit row
-    holds each wording once. A diff that does not spell out exactly `old` and `new` keeps its
-    words.
-    """
-    ops = [(int(op), str(text)) for op, text in diff]  # type: ignore[call-overload]
-    before = "".join(text for op, text in ops if op != 1)
-    after = "".join(text for op, text in ops if op != -1)
-    if before != (old or "") or after != (new or ""):
-        return [[op, text] for op, text in ops]
-    return [[op, len(text)] for op, text in ops]
-
-
-def unpack_diff(
-    packed: Iterable[Sequence[object]], old: str | None, new: str | None
-) -> tuple[tuple[int, str], ...]:
-    """The diff `pack_diff` stored (or a diff stored whole, as older archives hold them)."""
-    old, new = old or "", new or ""
-    at_old = at_new = 0
-    ops = []
-    for op, run in packed:
-        code = int(op)  # type: ignore[call-overload]
-        if isinstance(run, int):
-            text = new[at_new : at_new + run] if code == 1 else old[at_old : at_old + run]
-        else:
-            text = str(run)
-        if code != 1:
-            at_old += len(text)
-        if code != -1:
-            at_new += len(text)
-        ops.append((code, text))
-    return tuple(ops)
-
-
 def marked_diff(diff: Iterable[Sequence[object]]) -> str:
     """A diff as wdiff-style text: `[-deleted-]{+inserted+}`, readable in any plain medium."""
     parts = []

@@ -21,7 +21,6 @@ import sqlite_utils
 
 from ..errors import UsageError, VerifyError
 from ..models import Document, EditEvent, EditRecord, Evidence, Source, edit_entry_id
-from ..text import pack_diff, unpack_diff
 from .blobs import BodyStore
 from .home import DB_NAME, resolve_home, run_lock
 from .items import Pieces, assemble, canonical, pieces
@@ -637,7 +636,7 @@ class Archive:
                 "field": e.field,
                 "old": e.old,
                 "new": e.new,
-                "diff": json.dumps(pack_diff(e.diff, e.old, e.new), ensure_ascii=False),
+                "diff": json.dumps([list(op) for op in e.diff], ensure_ascii=False),
                 "silent": int(e.silent),
                 "backdated": int(e.backdated),
                 "revert": int(e.revert),
@@ -882,7 +881,7 @@ def _record(row: dict[str, Any]) -> EditRecord:
         field=row["field"],
         old=row["old"],
         new=row["new"],
-        diff=unpack_diff(json.loads(row["diff"] or "[]"), row["old"], row["new"]),
+        diff=tuple((int(op), text) for op, text in json.loads(row["diff"] or "[]")),
         silent=bool(row["silent"]),
         backdated=bool(row["backdated"]),
         revert=bool(row["revert"]),
