@@ -75,6 +75,11 @@ class State:
 def serve(state: State) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            if self.path == "/robots.txt":  # none: every page may be fetched
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             index = int(self.path.strip("/").split("/")[0][1:])
             body, kind = state.body(index)
             self.send_response(200)
