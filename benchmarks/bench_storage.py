@@ -7,7 +7,9 @@ Each figure is printed next to its floor, measured in the same run:
   version out of git and hashing it, archive size vs the repository's git pack;
 - the real Bitbucket history (a clone at $BENCH_ATLASSIAN, else made from the bundle in
   ../shared/histories/ when it is there): time, size, versions/s;
-- peak memory of each import, vs the bare read's.
+- peak memory of each import, vs the bare read's;
+- `verify` of the imported archive (every body re-read and re-hashed, the hash chain
+  recomputed), vs the same read of every version out of git.
 
 Every import runs in a child process so its peak RSS is its own. `BENCH_QUICK=1` shrinks the
 generated history for a smoke run (`BENCH_GCP_COMMITS=N` sets its length, `BENCH_GCP_REPO=DIR`
@@ -75,6 +77,29 @@ def child_import(repo: str, file: str, home: str, source: str, fmt: str) -> None
     )
 
 
+def child_verify(home: str) -> None:
+    """Runs in the child: `verify` of the imported archive (every body, the hash chain)."""
+    sys.path.insert(0, str(ROOT))
+    from tracker.archive import Archive
+    from tracker.maintenance import verify
+
+    archive = Archive(Path(home))
+    started = time.perf_counter()
+    checked = verify(archive)
+    elapsed = time.perf_counter() - started
+    archive.close()
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "records": checked.head.count,
+                "bodies": checked.bodies,
+                "problems": len(checked.problems),
+            }
+        )
+    )
+
+
 def child_read(repo: str, file: str) -> None:
     """The floor: list the commits, read every version out of git, hash it."""
     started = time.perf_counter()
@@ -137,6 +162,7 @@ def report(label: str, repo: Path, file: str, source: str, fmt: str, pack: int |
         floor = _child("read", str(repo), file)
         first = _child("import", str(repo), file, str(home), source, fmt)
         database, bodies = archive_bytes(home)
+        checked = _child("verify", str(home))
         second = _child("import", str(repo), file, str(home), source, fmt)
         again = archive_bytes(home)
     seconds = first["seconds"]
@@ -162,6 +188,12 @@ def report(label: str, repo: Path, file: str, source: str, fmt: str, pack: int |
             f"{mb(bodies)})   floor: {mb(floor['bytes'])} of versions read"
         )
     print(f"  peak memory {mb(first['maxrss']):>10}   floor: the bare read {mb(floor['maxrss'])}")
+    print(
+        f"  verify      {checked['seconds']:8.1f} s  ({checked['bodies']:,} bodies, "
+        f"{checked['records']:,} chain records, {checked['problems']} problems)   floor: read + "
+        f"hash every version {floor['seconds']:.1f} s "
+        f"({checked['seconds'] / max(floor['seconds'], 1e-9):.1f}x)"
+    )
     grew = sum(again) - database - bodies
     print(
         f"  second import: {second['seconds']:.1f} s, {second['new']} new, {grew:+,} bytes stored"
@@ -229,6 +261,8 @@ if __name__ == "__main__":
         kind, *rest = sys.argv[2:]
         if kind == "read":
             child_read(*rest)
+        elif kind == "verify":
+            child_verify(*rest)
         else:
             child_import(*rest)
     else:

@@ -46,6 +46,15 @@ def fixture_bytes(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
+def drop_guards(conn) -> None:
+    """What someone rewriting the database by hand does first: drop the evidence triggers."""
+    names = conn.execute(
+        "select name from sqlite_master where type = 'trigger' and name like 'evidence_%'"
+    ).fetchall()
+    for (name,) in names:
+        conn.execute(f"drop trigger {name}")
+
+
 @pytest.fixture
 def own_robots_txt():
     """Asked for by a test that serves its own /robots.txt."""

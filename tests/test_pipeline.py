@@ -6,6 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from conftest import drop_guards
 from pytest_httpserver import HTTPServer
 
 JS = "application/javascript"
@@ -170,6 +171,7 @@ def test_verify_finds_a_damaged_blob(tracker, home, httpserver):
     seed_case(tracker, httpserver)
     assert "checked 2 versions: ok" in tracker("verify").output
     with sqlite3.connect(home / "tracker.db") as conn:
+        drop_guards(conn)
         conn.execute("update bodies set data = ? where base is null", [b"tampered"])
     result = tracker("verify", code=3)
     assert "apple version 1: body" in result.stderr and "is damaged" in result.stderr

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import drop_guards
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -225,6 +226,7 @@ def test_a_broken_delta_makes_verify_name_the_version(home, repo, tracker, damag
             "select -id from fetches where sha256 = ? limit 1",
             [sha, sha],
         ).fetchone()
+        drop_guards(conn)
         if damage == "flip":
             data = bytearray(data)
             data[len(data) // 2] ^= 0xFF
@@ -304,10 +306,16 @@ def test_a_run_killed_while_storing_bodies_leaves_an_archive_that_verifies(tmp_p
     process.wait(10)
     assert 0 < _fetch_count(tracker.home) < len(versions)
     assert "ok" in tracker("verify").stdout
+    # The hash chain is whole after the kill: every record kept is sealed, the head counts them.
+    killed = tracker.json("verify", "--json")
+    assert killed["ok"] and killed["head"]["count"] == _fetch_count(tracker.home)
     rerun = subprocess.run(command, env=env, capture_output=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert _fetch_count(tracker.home) == len(versions)
     assert "ok" in tracker("verify").stdout
+    # The head seen after the kill is a prefix of the chain the rerun extended.
+    assert "unchanged" in tracker("verify", "--head", killed["head"]["hash"]).stdout
+    assert tracker.json("verify", "--json")["head"]["count"] == len(versions)
 
 
 def _fetch_count(home: Path) -> int:
@@ -336,6 +344,8 @@ def test_gc_drops_leftovers_and_reports_sizes(home, repo, tracker):
     assert airbrake["rows"]["fetches"] == len(versions)
     assert "airbrake: 90 bodies" in tracker("gc").stdout
     assert "ok" in tracker("verify").stdout
-    # After a purge the bodies nobody names go too.
-    tracker("remove", "airbrake", "--purge")
-    assert tracker.json("gc", "--json")["removed"]["orphan_bodies"] == len(set(versions))
+    # Fetch records are sealed in the hash chain: a purge is refused and nothing is dropped.
+    refused = tracker("remove", "airbrake", "--purge", code=2)
+    assert "hash chain" in refused.stderr
+    assert tracker.json("gc", "--json")["removed"]["orphan_bodies"] == 0
+    assert "ok" in tracker("verify").stdout

@@ -37,3 +37,7 @@ class VerifyError(TrackerError):
 
 class OutputError(TrackerError):
     """A file the user asked for (report, feed, export) could not be written."""
+
+
+class ReadOnlyError(TrackerError):
+    """A command that writes was run on an archive that may only be read."""

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import OutputError
 
@@ -19,6 +22,14 @@ FILE_MODE = 0o644  # mkstemp makes 0600 files; reports and feeds are meant to be
 
 def atomic_write(path: Path, data: bytes, *, mode: int = FILE_MODE) -> None:
     """Write `data` to `path` atomically; any OS error becomes one OutputError naming the path."""
+    with atomic_open(path, mode=mode) as handle:
+        handle.write(data)
+
+
+@contextmanager
+def atomic_open(path: Path, *, mode: int = FILE_MODE) -> Iterator[BinaryIO]:
+    """A binary file to write that appears at `path` whole when the block ends, or not at all
+    (an exception in the block leaves nothing behind); OS errors become one OutputError."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -27,7 +38,7 @@ def atomic_write(path: Path, data: bytes, *, mode: int = FILE_MODE) -> None:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, mode)

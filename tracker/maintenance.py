@@ -3,15 +3,45 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from .archive import Archive
+from .archive.chain import Head, Walk
 from .archive.items import pieces
-from .errors import ExtractionError, TrackerError
+from .errors import ExtractionError, TrackerError, VerifyError
 from .extract import SCHEME, detect_format, extract
 from .files import TEMP_PREFIX
 from .ingest import compare
 from .models import Document, RebuildReport, Source
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What `tracker verify` checked and found: `head` is the recomputed chain head, `walk`
+    the chain as walked (to place an older head in it)."""
+
+    versions: int
+    fetches: int
+    sources: int
+    bodies: int
+    head: Head
+    problems: tuple[str, ...]
+    walk: Walk
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": not self.problems,
+            "checked": {
+                "sources": self.sources,
+                "fetches": self.fetches,
+                "versions": self.versions,
+                "bodies": self.bodies,
+                "chain_records": self.head.count,
+            },
+            "head": self.head.to_dict(),
+            "problems": list(self.problems),
+        }
 
 
 def rebuild(archive: Archive, names: Iterable[str] = ()) -> list[RebuildReport]:
@@ -73,12 +103,89 @@ def _rebuild_source(archive: Archive, source: Source) -> RebuildReport:
     return RebuildReport(source.name, len(rows), changed, unparseable, edits_before, edits_after)
 
 
-def verify(archive: Archive) -> tuple[int, list[str]]:
-    """Re-read every stored body through its delta chain, re-hash it, check every pointer.
+def verify(archive: Archive) -> VerifyReport:
+    """Recompute the hash chain, re-read every stored body through its delta chain, re-hash
+    it, and check every pointer.
 
-    Returns (versions checked, problems); each problem is one line naming the version (or
-    fetch) whose evidence is damaged or missing.
+    Each problem is one line naming the record (fetch, version, body) whose evidence is
+    damaged, missing or not sealed; the first one is the first bad record of the chain.
     """
+    walk = archive.chain_walk()
+    problems = list(walk.problems)
+    stored = archive.recorded_head()
+    if stored is None:
+        if walk.head.count:
+            problems.append(
+                "the archive's note of its chain head is missing: the settings table was "
+                "changed outside status-tracker (check a published head with --head)"
+            )
+    elif stored.count < 0:
+        problems.append(
+            "the archive's note of its chain head cannot be read: the settings table was "
+            "changed outside status-tracker (check a published head with --head)"
+        )
+    elif (stored.count, stored.hash) != (walk.head.count, walk.head.hash):
+        problems.append(_tail_problem(stored, walk))
+    for row in archive.unsealed_versions():
+        problems.append(
+            f"{row['source'] or 'unknown source'} version {row['id']}: no fetch record brought "
+            "this body as a new version; the row was inserted or re-pointed outside status-tracker"
+        )
+    for row in archive.moved_last_seen():
+        problems.append(
+            f"{row['source']} version {row['id']}: last seen {row['last_seen']} but the last "
+            f"fetch that saw it finished {row['last']}; the row was edited"
+        )
+    problems.extend(_body_problems(archive))
+    missing = archive.chain_guards_missing()
+    if missing:
+        problems.append(
+            f"the triggers guarding the evidence are missing ({', '.join(missing)}): "
+            "the database was changed outside status-tracker"
+        )
+    integrity = archive.integrity_check()
+    if integrity != "ok":
+        problems.append(f"database integrity check: {integrity}")
+    counts = archive.evidence_counts()
+    return VerifyReport(
+        versions=counts["snapshots"],
+        fetches=counts["fetches"],
+        sources=counts["sources"],
+        bodies=counts["bodies"],
+        head=walk.head,
+        problems=tuple(problems),
+        walk=walk,
+    )
+
+
+def check_head(report: VerifyReport, head: str) -> str:
+    """One line saying an older head is part of today's chain; VerifyError if it is not."""
+    position = report.walk.position(head)
+    if position is None:
+        raise VerifyError(
+            f"head {head} is not part of today's intact chain ({report.head}): the archive was "
+            "rewritten or cut after that head was published, or the hash is mistyped (give "
+            "at least 12 hex digits)"
+        )
+    return (
+        f"head {head} is record {position} of today's chain ({report.head.count} records): "
+        f"the {position} records it sealed are unchanged"
+    )
+
+
+def _tail_problem(stored: Head, walk: Walk) -> str:
+    if stored.count > walk.head.count:
+        return (
+            f"the chain ends after {walk.head.count} records but the archive recorded "
+            f"{stored.count} (head {stored.hash[:16]}): the last records were deleted"
+        )
+    return (
+        f"the chain head is {walk.head} but the archive recorded {stored}: records were "
+        "added or changed outside status-tracker"
+    )
+
+
+def _body_problems(archive: Archive) -> list[str]:
     problems: list[str] = []
     users = _body_users(archive)
     broken: dict[str, str] = {}
@@ -96,8 +203,7 @@ def verify(archive: Archive) -> tuple[int, list[str]]:
             broken[stored.sha256] = _named(users, stored.sha256)
             problems.append(f"{broken[stored.sha256]}: {exc}")
     archive.blobs.forget()
-    rows = archive.snapshot_digests()
-    for row in rows:
+    for row in archive.snapshot_digests():
         if row["sha256"] in broken or archive.blobs.stored_in_database(row["sha256"]):
             continue
         try:
@@ -110,10 +216,7 @@ def verify(archive: Archive) -> tuple[int, list[str]]:
         )
     for row in archive.dangling_fetches():
         problems.append(f"{row['source']} fetch {row['id']} points at a missing version")
-    integrity = archive.integrity_check()
-    if integrity != "ok":
-        problems.append(f"database integrity check: {integrity}")
-    return len(rows), problems
+    return problems
 
 
 def _body_users(archive: Archive) -> dict[str, list[str]]:

@@ -382,3 +382,17 @@ class RebuildReport:
     unparseable: int
     edits_before: int
     edits_after: int
+
+
+@dataclass(frozen=True)
+class Head:
+    """Where the chain ends: the last record's chain hash and how many records it seals."""
+
+    hash: str
+    count: int
+
+    def __str__(self) -> str:
+        return f"{self.hash} ({self.count} records)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"hash": self.hash, "count": self.count}

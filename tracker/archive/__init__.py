@@ -19,10 +19,11 @@ from typing import Any
 
 import sqlite_utils
 
-from ..errors import UsageError, VerifyError
+from ..errors import ReadOnlyError, UsageError, VerifyError
 from ..models import Document, EditEvent, EditRecord, Evidence, Source, edit_entry_id
+from . import chain
 from .blobs import BodyStore
-from .home import DB_NAME, resolve_home, run_lock
+from .home import DB_NAME, read_only_reason, resolve_home, run_lock
 from .items import Pieces, assemble, canonical, pieces
 from .schema import migrations
 
@@ -44,13 +45,42 @@ _WORDINGS = """
 """
 
 
-def _connect(path: Path) -> sqlite_utils.Database:
+def _connect(path: Path, read_only: bool = False) -> sqlite_utils.Database:
+    if read_only:
+        return sqlite_utils.Database(_connect_read_only(path))
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     conn.execute("pragma busy_timeout = 30000")
     conn.execute("pragma journal_mode = wal")
     conn.execute("pragma synchronous = full")
     conn.execute("pragma foreign_keys = on")
     return sqlite_utils.Database(conn)
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """The database opened for reading only; no lock, no journal, nothing written.
+
+    `mode=ro` still needs the directory writable for the WAL index; where it is not (a
+    read-only mount, a copy the user may only read), `immutable=1` reads the file as it is.
+    """
+    if not path.exists():
+        raise UsageError(f"no archive database at {path}: nothing to read")
+    uri = path.resolve().as_uri()
+    last: sqlite3.Error | None = None
+    for mode in ("mode=ro", "immutable=1"):
+        conn = sqlite3.connect(
+            f"{uri}?{mode}", uri=True, timeout=30, isolation_level=None, check_same_thread=False
+        )
+        try:
+            conn.execute("pragma busy_timeout = 30000")
+            conn.execute("select count(*) from sqlite_master").fetchone()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            if not isinstance(exc, sqlite3.OperationalError):
+                raise
+            last = exc
+            continue
+        return conn
+    raise UsageError(f"cannot open {path} even for reading: {last}")
 
 
 def _loads(value: str | None, default: Any) -> Any:
@@ -60,13 +90,22 @@ def _loads(value: str | None, default: Any) -> Any:
 class Archive:
     """The database and the blob store of one data directory."""
 
-    def __init__(self, home: Path):
+    def __init__(self, home: Path, read_only: bool = False):
         self.home = home
-        self.db = _connect(home / DB_NAME)
+        self.read_only = read_only
+        self.db = _connect(home / DB_NAME, read_only)
         self.blobs = BodyStore(self.db, home / "blobs")
         # The newest version recorded of each source: {source_id: (snapshot id, document)}.
         self._documents: dict[int, tuple[int, Document]] = {}
-        if migrations.pending(self.db):
+        pending = migrations.pending(self.db)
+        if pending and read_only:
+            self.db.close()
+            raise UsageError(
+                f"{home / DB_NAME} was written by an older status-tracker and is opened "
+                "read-only, so it cannot be upgraded; run `tracker verify` on a writable copy "
+                "of the data directory once, then read that copy"
+            )
+        if pending:
             # BEGIN IMMEDIATE takes the write lock up front, so two processes opening a new
             # archive at once wait for each other (busy timeout) instead of failing.
             self.db.execute("begin immediate")
@@ -139,7 +178,8 @@ class Archive:
         """A removed source added again: it must read the page as its kept history did."""
         if source.format == "auto" and row["format"] != "auto":
             source = Source(source.name, source.url, row["format"], source.options, source.added_at)
-        has_versions = bool(self.db.table("snapshots").count_where("source_id = ?", [row["id"]]))
+        # Its fetch records seal its name and URL (`chain`): those are kept as they were.
+        has_versions = bool(self.db.table("fetches").count_where("source_id = ?", [row["id"]]))
         differs = [
             what
             for what, old, new in (
@@ -210,6 +250,13 @@ class Archive:
 
     def remove_source(self, name: str, *, purge: bool, when: str) -> None:
         source_id = self.source_id(name)
+        fetched = self.db.table("fetches").count_where("source_id = ?", [source_id])
+        if purge and fetched:
+            raise UsageError(
+                f"cannot purge {name!r}: its {fetched} fetch records are sealed in the "
+                "archive's hash chain and are kept forever; `tracker remove` without --purge "
+                "stops tracking it, and a page at another URL can be added under another --name"
+            )
         with self.transaction():
             if not purge:
                 self.db.table("sources").update(source_id, {"removed_at": when})
@@ -280,8 +327,19 @@ class Archive:
         )
 
     def record_fetch(self, values: dict[str, Any]) -> int:
-        table = self.db.table("fetches").insert(values)
-        return int(table.last_pk or 0)
+        """Record one fetch, sealed onto the hash chain (`chain`)."""
+        with self.transaction():
+            return chain.append(self.db, values)
+
+    def chain_head(self) -> chain.Head:
+        """The chain's head as the archive last wrote it (`verify` recomputes it)."""
+        head = self.recorded_head()
+        return head if head and head.count >= 0 else chain.Head(chain.GENESIS, 0)
+
+    def recorded_head(self) -> chain.Head | None:
+        """The archive's own note of its head: None when there is none, `chain.DAMAGED_HEAD`
+        when it cannot be read."""
+        return chain.stored_head(self.db)
 
     def fetches(self, source: str, limit: int | None = None) -> list[dict[str, Any]]:
         sql = "select * from fetches where source_id = ? order by id desc"
@@ -682,10 +740,14 @@ class Archive:
         kinds: Iterable[str] | None = None,
         silent: bool = False,
         incident: tuple[str, str] | None = None,
+        edit_id: int | None = None,
     ) -> list[dict[str, Any]]:
         """Edit rows joined with their source and both snapshots, most significant first."""
         where = ["1 = 1"]
         params: list[Any] = []
+        if edit_id is not None:
+            where.append("edits.id = ?")
+            params.append(edit_id)
         names = list(sources)
         if names:
             where.append(f"sources.name in ({', '.join('?' for _ in names)})")
@@ -722,6 +784,12 @@ class Archive:
     def edit_records(self, **filters: Any) -> list[EditRecord]:
         """`edit_rows` decoded: the stored edit events as records, in the same order."""
         return [_record(row) for row in self.edit_rows(**filters)]
+
+    def edit_record(self, edit_id: int) -> EditRecord:
+        rows = self.edit_rows(edit_id=edit_id)
+        if not rows:
+            raise UsageError(f"no edit {edit_id}; `tracker changes --json` lists edit ids")
+        return _record(rows[0])
 
     def incident_row(self, source: str, key: str) -> dict[str, Any] | None:
         rows = list(
@@ -868,6 +936,74 @@ class Archive:
             )
         )
 
+    def warc_fetches(
+        self, sources: Iterable[str] = (), since: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Fetch records whose body is kept, oldest first, with what the WARC export needs.
+
+        Response headers and the request are those of the version the fetch brought; a fetch
+        that saw a known version again (or only noise) kept no headers of its own.
+        """
+        where: list[str] = ["fetches.sha256 is not null"]
+        params: list[Any] = []
+        names = list(sources)
+        if names:
+            ids = [self.source_id(name) for name in names]
+            where.append(f"fetches.source_id in ({', '.join('?' for _ in ids)})")
+            params.extend(ids)
+        if since:
+            where.append("fetches.started_at >= ?")
+            params.append(since)
+        rows = self.db.query(
+            "select fetches.*, sources.name as source, snapshots.content_type, "
+            "case when fetches.outcome = 'new' then snapshots.headers end as headers, "
+            "case when fetches.outcome = 'new' then snapshots.request end as request "
+            "from fetches join sources on sources.id = fetches.source_id "
+            "left join snapshots on snapshots.id = fetches.snapshot_id "
+            f"where {' and '.join(where)} order by fetches.id",
+            params,
+        )
+        for row in rows:
+            if self.blobs.exists(row["sha256"]):
+                yield row
+
+    def chain_walk(self) -> chain.Walk:
+        """Every fetch record's chain hash recomputed from the rows as they are now."""
+        return chain.walk(self.db)
+
+    def chain_guards_missing(self) -> list[str]:
+        return chain.missing_triggers(self.db)
+
+    def unsealed_versions(self) -> list[dict[str, Any]]:
+        """Versions no fetch record brought (`new`) with the same body: inserted or re-pointed."""
+        return list(
+            self.db.query(
+                "select snapshots.id, sources.name as source from snapshots "
+                "left join sources on sources.id = snapshots.source_id "
+                "where not exists (select 1 from fetches where fetches.snapshot_id = snapshots.id "
+                "and fetches.outcome = 'new' and fetches.sha256 is snapshots.sha256 "
+                "and fetches.source_id = snapshots.source_id) order by snapshots.id"
+            )
+        )
+
+    def moved_last_seen(self) -> list[dict[str, Any]]:
+        """Versions whose last_seen is not the time of the last fetch that saw them."""
+        return list(
+            self.db.query(
+                "select s.id, sources.name as source, s.last_seen, seen.last from snapshots s "
+                "left join sources on sources.id = s.source_id "
+                "join (select snapshot_id, max(finished_at) as last from fetches "
+                "where snapshot_id is not null group by snapshot_id) seen "
+                "on seen.snapshot_id = s.id where s.last_seen is not seen.last order by s.id"
+            )
+        )
+
+    def evidence_counts(self) -> dict[str, int]:
+        return {
+            table: int(self.db.execute(f"select count(*) from {table}").fetchone()[0])
+            for table in ("sources", "fetches", "snapshots", "bodies")
+        }
+
     def integrity_check(self) -> str:
         return str(next(iter(self.db.query("pragma integrity_check")))["integrity_check"])
 
@@ -982,13 +1118,27 @@ def _source(row: dict[str, Any]) -> Source:
 
 @contextmanager
 def open_archive(
-    home_option: Path | None, lock: str | None = None, create: bool = False
+    home_option: Path | None,
+    lock: str | None = None,
+    create: bool = False,
+    read_only: bool = False,
 ) -> Iterator[Archive]:
     """The archive of the data directory `--home` names; with `lock`, for one exclusive run;
-    with `create`, a new one when the directory does not exist yet."""
-    home = resolve_home(home_option, create=create)
+    with `create`, a new one when the directory does not exist yet.
+
+    Without `lock` it is opened read-only when asked (`read_only`, TRACKER_READ_ONLY) or when
+    the user may not write the directory: every read works on a copy that cannot be changed.
+    A command that takes the lock writes, and says in one line that it cannot.
+    """
+    home = resolve_home(home_option, create=create and not read_only)
+    why = read_only_reason(home, read_only)
+    if lock and why:
+        raise ReadOnlyError(
+            f"{home} is read-only ({why}): `tracker {lock}` writes to the archive; run it on a "
+            "writable copy of the data directory"
+        )
     with run_lock(home, lock) if lock else nullcontext():
-        archive = Archive(home)
+        archive = Archive(home, read_only=bool(why) and (home / DB_NAME).exists())
         try:
             yield archive
         finally:

@@ -38,6 +38,27 @@ def resolve_home(option: str | os.PathLike[str] | None, create: bool = True) -> 
     return home
 
 
+READ_ONLY_ENV = "TRACKER_READ_ONLY"
+
+
+def read_only_reason(home: Path, asked: bool = False) -> str | None:
+    """Why the data directory is to be read only (None: it may be written).
+
+    Asked for with --read-only or TRACKER_READ_ONLY=1, or because the user may not write the
+    directory or its database (root may write anything, so only the flag applies to root).
+    """
+    if asked:
+        return "--read-only"
+    if os.environ.get(READ_ONLY_ENV, "").strip().lower() not in ("", "0", "no", "false"):
+        return f"{READ_ONLY_ENV} is set"
+    database = home / DB_NAME
+    if not os.access(home, os.W_OK):
+        return "the directory is not writable"
+    if database.exists() and not os.access(database, os.W_OK):
+        return f"{database} is not writable"
+    return None
+
+
 def check_output(home: Path, target: Path) -> None:
     """Refuse an output path inside the evidence: the database, its journals, the blob store.
 

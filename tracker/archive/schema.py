@@ -6,6 +6,7 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from ..models import edit_entry_id
+from . import chain
 
 migrations = Migrations("status-tracker")
 
@@ -354,6 +355,14 @@ def m007_bodies_and_items(db: sqlite_utils.Database) -> None:
         "coalesce(max(id), 0) from fetches where true "
         "on conflict (key) do update set value = excluded.value"
     )
+
+
+@migrations()
+def m008_evidence_chain(db: sqlite_utils.Database) -> None:
+    """Every fetch record sealed onto a hash chain; triggers refuse changes to evidence."""
+    db.table("fetches").add_column("chain", str)
+    with chain.lifted(db):
+        chain.backfill(db)
 
 
 # The word diff as wdiff-style text ([-old-]{+new+}), as `tracker diff` prints it without colour.

@@ -34,7 +34,15 @@ class TrackerGroup(click.Group):
             ctx.exit(exc.exit_code)
         except sqlite3.OperationalError as exc:
             # Busy for longer than the busy timeout, a full disk, a read-only directory.
-            click.echo(f"tracker: the archive database could not be used: {exc}", err=True)
+            if "readonly" in str(exc):
+                where = resolve_home((ctx.obj or {}).get("home"), create=False)
+                click.echo(
+                    f"tracker: {where} is read-only ({exc}): this command writes to the "
+                    "archive; run it on a writable copy of the data directory",
+                    err=True,
+                )
+            else:
+                click.echo(f"tracker: the archive database could not be used: {exc}", err=True)
             ctx.exit(1)
         except sqlite3.DatabaseError as exc:
             # Random bytes or a truncated file where tracker.db should be.
@@ -58,9 +66,16 @@ class TrackerGroup(click.Group):
     envvar="TRACKER_HOME",
     help="Data directory (default: ./snapshots; or set TRACKER_HOME).",
 )
+@click.option(
+    "--read-only",
+    is_flag=True,
+    envvar="TRACKER_READ_ONLY",
+    help="Read the archive without writing to it (or set TRACKER_READ_ONLY=1); automatic "
+    "when the directory is not writable.",
+)
 @click.version_option(__version__, prog_name="status-tracker")
 @click.pass_context
-def cli(ctx: click.Context, home: Path | None) -> None:
+def cli(ctx: click.Context, home: Path | None, read_only: bool) -> None:
     """Keep every version of vendor status pages and flag silent edits.
 
     \b
@@ -78,14 +93,14 @@ def cli(ctx: click.Context, home: Path | None) -> None:
       3   `verify` found a problem
       75  another run holds the data directory's lock; try again later
     """
-    ctx.obj = {"home": home}
+    ctx.obj = {"home": home, "read_only": read_only}
 
 
 def archive_for(
     ctx: click.Context, lock: str | None = None, create: bool = False
 ) -> ContextManager[Archive]:
     """The data directory's archive; with `lock`, holding the single-run lock too."""
-    return open_archive(ctx.obj["home"], lock, create=create)
+    return open_archive(ctx.obj["home"], lock, create=create, read_only=ctx.obj["read_only"])
 
 
 @contextmanager
@@ -95,7 +110,9 @@ def archive_for_run(ctx: click.Context, lock: str, create: bool = True) -> Itera
     An upgrade whose extractors read stored bytes differently rebuilds the archive first, and
     says so on stderr: the rebuild is never silent.
     """
-    with open_archive(ctx.obj["home"], lock, create=create) as archive:
+    with open_archive(
+        ctx.obj["home"], lock, create=create, read_only=ctx.obj["read_only"]
+    ) as archive:
         reports = maintenance.ensure_current(archive)
         if reports:
             click.echo("tracker: the extractors changed; re-read every stored version:", err=True)

@@ -8,6 +8,7 @@ import click
 
 from .. import publish
 from ..archive.home import check_output
+from ..errors import UsageError
 from ..files import atomic_write
 from ..publish import links
 from .app import archive_for, cli, filter_options, make_filters
@@ -81,7 +82,12 @@ def feed(
 @cli.command(name="export")
 @filter_options
 @click.option(
-    "--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv", "warc"]),
+    default="json",
+    show_default=True,
+    help="warc: every kept raw body as request/response records (needs -o FILE.warc.gz).",
 )
 @click.option(
     "--what",
@@ -101,13 +107,29 @@ def export_command(
     what: str,
     output: Path | None,
 ) -> None:
-    """Export edits (or versions, fetches) as JSON or CSV (stdout unless -o).
+    """Export edits (or versions, fetches) as JSON or CSV (stdout unless -o), or every kept
+    raw body as a WARC file web archives read (pywb, warcio, the Wayback Machine's tools).
+
+    The WARC file starts with a warcinfo record naming the tool and the chain head; then a
+    request and a response record per fetch that brought a body, the bytes as received.
+    With --format warc, --source and --since choose the fetches.
 
     \b
     Examples:
       tracker export --format csv -o edits.csv
       tracker export --what fetches --source github
+      tracker export --format warc --source apple --since 2013-07-01 -o apple.warc.gz
     """
+    if fmt == "warc":
+        if output is None:
+            raise UsageError("a WARC file is binary: give -o FILE.warc.gz (or FILE.warc)")
+        with archive_for(ctx) as archive:
+            check_output(archive.home, output)
+            count, size = publish.export_warc(
+                archive, output, make_filters(sources, since, flags, silent, True)
+            )
+        click.echo(f"wrote {output} ({count} fetches, {size} bytes)")
+        return
     with archive_for(ctx) as archive:
         text = publish.export_text(
             archive, fmt, what, make_filters(sources, since, flags, silent, True)

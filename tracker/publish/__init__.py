@@ -1,6 +1,7 @@
 """Publishing: the HTML report, the Atom feed and the JSON/CSV exports of the archive.
 
-Every file goes through `files.atomic_write`; renderers take plain records from `records`.
+Every file goes through `files.atomic_write` (`atomic_open` for the WARC file, written record
+by record); renderers take plain records from `records`.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from typing import Any
 
 from ..archive import Archive
 from ..errors import UsageError
-from ..files import atomic_write
+from ..files import atomic_open, atomic_write
 from ..times import now_iso
 from . import export as exporter
 from .feed import build_atom
 from .links import FEED_NAME, edit_link, feed_url, incident_urls
 from .records import EVERY_EDIT, Filters, change_records, dossiers
 from .report import write_report as render_report
+from .warc import write_warc
 
 
 def write_report(
@@ -31,6 +33,8 @@ def write_report(
         dossiers(archive, records),
         generated_at=now_iso(),
         title="status-tracker: what status pages rewrote",
+        chain_head=archive.chain_head(),
+        raw_body=archive.body,
         feed_href=_feed_href(path, base_url),
     )
     if written and not str(path).lower().endswith(".html"):
@@ -58,9 +62,27 @@ def feed_bytes(
         feed_id="tag:status-tracker,2026:edits",
         title="status-tracker: edits to vendor status pages",
         updated=records[0].window_end if records else now_iso(),
+        chain_head=archive.chain_head(),
         self_url=feed_url(base_url) if base_url else None,
         link_for=lambda r: edit_link(r, base_url, pages.get((r.source, r.event.incident_key))),
     )
+
+
+def export_warc(archive: Archive, target: Path, filters: Filters = EVERY_EDIT) -> tuple[int, int]:
+    """Write the WARC file of every kept fetch body (of `filters.sources`, since
+    `filters.since`) to `target`, atomically; gzip records for a `.gz` name. Returns
+    (fetches, bytes written)."""
+    with atomic_open(target) as out:
+        count = write_warc(
+            out,
+            archive.warc_fetches(filters.sources, filters.since),
+            archive.body,
+            head=archive.chain_head(),
+            filename=target.name,
+            compress=target.name.endswith(".gz"),
+        )
+        size = out.tell()
+    return count, size
 
 
 def export_text(archive: Archive, fmt: str, what: str, filters: Filters = EVERY_EDIT) -> str:

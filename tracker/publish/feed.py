@@ -11,7 +11,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 
-from tracker.models import EditRecord
+from tracker.models import EditRecord, Head
 from tracker.publish.describe import (
     display_diff,
     event_label,
@@ -34,6 +34,13 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 def xml_text(value: object) -> str:
     """`value` as text XML 1.0 can carry: characters it forbids are dropped."""
     return _NOT_XML.sub("", "" if value is None else str(value))
+
+
+def chain_head_text(head: Head) -> str:
+    return (
+        f"Archive chain head {head.hash} ({head.count} fetch records); "
+        f"check it with: tracker verify --head {head.hash}"
+    )
 
 
 def entry_id(record: EditRecord) -> str:
@@ -106,9 +113,14 @@ def build_atom(
     updated: str,
     self_url: str | None = None,
     limit: int = 200,
+    chain_head: Head | None = None,
     link_for: LinkFor | None = None,
 ) -> bytes:
-    """The Atom document for the `limit` most recently observed edits, as UTF-8 bytes."""
+    """The Atom document for the `limit` most recently observed edits, as UTF-8 bytes.
+
+    With `chain_head`, the feed's subtitle names the archive's hash chain head, so a saved
+    copy of the feed can later be checked with `tracker verify --head`.
+    """
     ET.register_namespace("", ATOM)
     ET.register_namespace("xhtml", XHTML)
     feed = ET.Element(f"{{{ATOM}}}feed")
@@ -119,6 +131,8 @@ def build_atom(
         _sub(feed, "link", rel="self", href=self_url, type="application/atom+xml")
     _sub(_sub(feed, "author"), "name", "status-tracker")
     _sub(feed, "generator", "status-tracker")
+    if chain_head is not None:
+        _sub(feed, "subtitle", chain_head_text(chain_head), type="text")
     newest = sorted(records, key=lambda r: (sort_key(r.window_end), r.id), reverse=True)
     for record in newest[: max(limit, 0)]:
         _entry(feed, record, rfc3339(updated, updated), link_for)

@@ -31,6 +31,7 @@ def log_rows(archive: Archive, name: str, limit: int | None) -> list[dict[str, A
             "snapshot": row["snapshot_id"],
             "origin": row["origin"],
             "reference": row["reference"],
+            "chain": row.get("chain"),
         }
         for row in archive.fetches(name, limit)
     ]

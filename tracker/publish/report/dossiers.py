@@ -49,6 +49,7 @@ class EvidenceRow:
     evidence: Evidence
     reference_href: str | None
     url_href: str | None
+    raw_href: str | None  # the raw body, written beside the report as text (when it is)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class DossierLinks:
 
     slug: str
     single: bool
+    raw: bool = False  # raw bodies are written beside the report
 
     @property
     def anchor(self) -> str:
@@ -87,6 +89,13 @@ class DossierLinks:
     def href(self) -> str:
         return f"#{self.anchor}" if self.single else f"incidents/{self.slug}.html"
 
+    def raw_href(self, sha256: str) -> str | None:
+        """The raw body's file, from the page the dossier is on (see `raw_name`)."""
+        name = raw_name(sha256)
+        if not self.raw or name is None:
+            return None
+        return name if self.single else f"../{name}"
+
     def edit_anchor(self, record_id: int) -> str:
         return f"{self.prefix}edit-{record_id}"
 
@@ -94,6 +103,17 @@ class DossierLinks:
         if self.single:
             return f"#{self.edit_anchor(record_id)}"
         return f"{self.href}#{self.edit_anchor(record_id)}"
+
+
+def raw_name(sha256: str) -> str | None:
+    """Where a raw body is written, relative to the report's index: `raw/<sha256>.txt`.
+
+    `.txt` so that a browser or a web server shows the vendor's bytes as text and never runs
+    them as a page. None for a value that is not a SHA-256 (a damaged row): no file, no link.
+    """
+    if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+        return None
+    return f"raw/{sha256}.txt"
 
 
 def evidence_rows(dossier: Dossier, links: DossierLinks) -> tuple[EvidenceRow, ...]:
@@ -110,6 +130,7 @@ def evidence_rows(dossier: Dossier, links: DossierLinks) -> tuple[EvidenceRow, .
             evidence=evidence,
             reference_href=safe_href(evidence.reference),
             url_href=safe_href(evidence.url),
+            raw_href=links.raw_href(evidence.sha256),
         )
         for evidence in ordered
     )

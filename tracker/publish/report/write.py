@@ -12,8 +12,8 @@ from markupsafe import Markup
 
 from tracker.errors import OutputError
 from tracker.files import atomic_write
-from tracker.models import Dossier, EditRecord
-from tracker.publish.report.dossiers import DossierLinks, DossierView, dossier_view
+from tracker.models import Dossier, EditRecord, Head
+from tracker.publish.report.dossiers import DossierLinks, DossierView, dossier_view, raw_name
 from tracker.publish.report.safety import plain, scraped
 from tracker.publish.report.views import IndexView, index_view, unique_slugs
 from tracker.times import parse, short
@@ -62,10 +62,12 @@ def _write_atomic(target: Path, text: str) -> None:
     atomic_write(target, text.encode("utf-8", "replace"))
 
 
-def _dossier_views(dossiers: Sequence[Dossier], single: bool) -> list[DossierView]:
+def _dossier_views(
+    dossiers: Sequence[Dossier], single: bool, raw: bool = False
+) -> list[DossierView]:
     slugs = unique_slugs(dossiers)
     return [
-        dossier_view(dossier, DossierLinks(slug, single))
+        dossier_view(dossier, DossierLinks(slug, single, raw))
         for dossier, slug in zip(dossiers, slugs, strict=True)
     ]
 
@@ -95,6 +97,8 @@ def write_report(
     *,
     generated_at: str,
     title: str = "status-tracker report",
+    chain_head: Head | None = None,
+    raw_body: Callable[[str], bytes] | None = None,
     feed_href: str | None = None,
 ) -> list[Path]:
     """Write the HTML report and return the paths written.
@@ -103,22 +107,31 @@ def write_report(
     section); any other path is a directory that gets index.html and incidents/<slug>.html.
     Every file is written to a temporary name and renamed into place, and the index last, so
     a reader never sees half a page or an index whose links lead nowhere.
+
+    With `raw_body` (sha256 → bytes), each version in an evidence table gets its raw body
+    written beside the report as `raw/<sha256>.txt`, before any page that links to it.
     """
     path = Path(path)
     single = path.suffix.lower() == ".html"
-    views = _dossier_views(dossiers, single)
+    views = _dossier_views(dossiers, single, raw=raw_body is not None)
     index = index_view(records, _edit_links(views, single))
-    common = {"report_title": title, "generated_at": generated_at, "feed_href": feed_href}
+    common = {
+        "report_title": title,
+        "generated_at": generated_at,
+        "chain_head": chain_head,
+        "feed_href": feed_href,
+    }
     env = environment()
     try:
+        raw_files = _write_raw(path.parent if single else path, views, raw_body)
         if single:
             path.parent.mkdir(parents=True, exist_ok=True)
             html = env.get_template("index.html").render(
                 index=index, dossiers=views, single=True, index_href="#top", **common
             )
             _write_atomic(path, html)
-            return [path]
-        return _write_directory(path, env, index, views, common)
+            return [path, *raw_files]
+        return _write_directory(path, env, index, views, common) + raw_files
     except OutputError as error:
         raise OutputError(f"{error}; choose another output path with -o") from error
     except OSError as error:
@@ -126,6 +139,24 @@ def write_report(
             f"cannot write the report to {path}: {error.strerror or error}; "
             "choose another output path with -o"
         ) from error
+
+
+def _write_raw(
+    base: Path, views: Sequence[DossierView], raw_body: Callable[[str], bytes] | None
+) -> list[Path]:
+    if raw_body is None:
+        return []
+    written = []
+    for digest in sorted({row.evidence.sha256 for view in views for row in view.evidence}):
+        name = raw_name(digest)
+        if name is None:
+            continue
+        target = base / name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(target, raw_body(digest))
+        written.append(target)
+    return written
 
 
 def _write_directory(
