@@ -185,7 +185,8 @@ def main() -> None:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
-        f"  peak memory           {own:7.1f} MB (largest parsing worker {workers:.1f} MB)   "
+        f"  peak memory           {own:7.1f} MB (a forked parsing worker, pages it shares "
+        f"with the check counted: {workers:.1f} MB)   "
         f"floor: after the bare GETs {floor_rss:.1f} MB"
     )
 

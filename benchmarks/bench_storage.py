@@ -77,6 +77,15 @@ def child_import(repo: str, file: str, home: str, source: str, fmt: str) -> None
     )
 
 
+def child_build(repo: str, commits: str, size: str) -> None:
+    """Runs in the child: generate the Google Cloud history."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.gcp_history import build_repo
+
+    build_repo(Path(repo), int(commits), int(size))
+    print(json.dumps({"built": repo}))
+
+
 def child_verify(home: str) -> None:
     """Runs in the child: `verify` of the imported archive (every body, the hash chain)."""
     sys.path.insert(0, str(ROOT))
@@ -209,7 +218,7 @@ def report(label: str, repo: Path, file: str, source: str, fmt: str, pack: int |
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
-    from benchmarks.gcp_history import build_repo, pack_bytes
+    from benchmarks.gcp_history import pack_bytes
 
     commits, size = (300, 500_000) if QUICK else (5000, 2_000_000)
     commits = int(os.environ.get("BENCH_GCP_COMMITS", commits))
@@ -218,7 +227,8 @@ def main() -> None:
         repo = Path(os.environ.get("BENCH_GCP_REPO") or Path(temp) / "gcp-outages")
         started = time.perf_counter()
         if not (repo / ".git").exists():
-            build_repo(repo, commits, size)
+            # In a child: the imports' children would inherit this process's peak memory.
+            _child("build", str(repo), str(commits), str(size))
         commits = len(
             subprocess.run(
                 ["git", "rev-list", "HEAD"], cwd=repo, check=True, capture_output=True, text=True
@@ -263,6 +273,8 @@ if __name__ == "__main__":
             child_read(*rest)
         elif kind == "verify":
             child_verify(*rest)
+        elif kind == "build":
+            child_build(*rest)
         else:
             child_import(*rest)
     else:
