@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import random
+import resource
 import tempfile
 import threading
 import time
@@ -76,7 +77,7 @@ class State:
 def serve(state: State) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-            if self.path == "/robots.txt":  # no robots.txt: every page may be fetched
+            if self.path == "/robots.txt":  # none: every page may be fetched
                 self.send_response(404)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -122,8 +123,10 @@ def main() -> None:
     urls = [f"http://{host}:{port}/p{i}/" for i in range(total)]
     rng = random.Random(2026)
     planted: dict[str, int] = {}
+    floor_rss = 0.0
     times, floors = [], []
-    with tempfile.TemporaryDirectory() as home:
+    with tempfile.TemporaryDirectory() as temp:
+        home = os.environ.get("BENCH_HOME") or temp  # BENCH_HOME=DIR keeps the archive
         archive = Archive(Path(home))
         for i, url in enumerate(urls):
             fmt = "html" if i < HTML_PAGES else "statuspage"
@@ -137,11 +140,21 @@ def main() -> None:
                 for index in rng.sample(range(total), 5):
                     state.additions.setdefault(index, []).append(rng.randrange(20, 40))
             floors.append(floor(urls))
+            if not number:  # what the bare GETs of every page take, before any check
+                floor_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             started = time.perf_counter()
             outcomes = fetch_sources(archive, policy=Policy(workers=8))
             times.append(time.perf_counter() - started)
             failed = [o for o in outcomes if o.outcome == "failed"]
             assert not failed, failed[:2]
+        fetched = archive.db.execute("select count(*) from fetches").fetchone()[0]
+        # Each kind of page on its own, next to its own floor (no change planted: noise only).
+        split = {}
+        for kind, chosen in (("HTML", range(HTML_PAGES)), ("JSON", range(HTML_PAGES, total))):
+            bare = floor([urls[i] for i in chosen])
+            started = time.perf_counter()
+            fetch_sources(archive, [f"p{i}" for i in chosen], policy=Policy(workers=8))
+            split[kind] = ((time.perf_counter() - started) / len(chosen), bare / len(chosen))
         events: dict[str, int] = {}
         for record in change_records(archive, Filters()):
             events[record.source] = events.get(record.source, 0) + 1
@@ -150,7 +163,6 @@ def main() -> None:
                 print(
                     record.source, e.kind, e.field, e.incident_key, e.update_key, e.old, "->", e.new
                 )
-        fetched = archive.db.execute("select count(*) from fetches").fetchone()[0]
         archive.close()
         stored = size(Path(home))
     server.shutdown()
@@ -166,6 +178,12 @@ def main() -> None:
     first = times[0] / total * 1000
     print(f"  full check            {check:7.1f} ms/page   (first round {first:.1f})")
     print(f"  floor: GET + SHA-256  {bare:7.1f} ms/page   ratio {check / bare:.1f}x")
+    for kind, (spent, bare) in split.items():
+        target = 1.5 if kind == "HTML" else 1.2
+        print(
+            f"  {kind} pages alone       {spent * 1000:7.1f} ms/page   floor {bare * 1000:.1f} "
+            f"ms/page   ratio {spent / bare:.1f}x (target {target}x)"
+        )
     second = fetched - total * ROUNDS
     pause = CONFIRM_DELAY * 1000 / total
     print(
@@ -173,6 +191,13 @@ def main() -> None:
         f"{CONFIRM_DELAY:g} s pause a round ({pause:.0f} ms/page)"
     )
     print(f"  archive after the run {stored / 1024 / 1024:.1f} MB")
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        f"  peak memory           {own:7.1f} MB (a forked parsing worker, pages it shares "
+        f"with the check counted: {workers:.1f} MB)   "
+        f"floor: after the bare GETs {floor_rss:.1f} MB"
+    )
 
 
 if __name__ == "__main__":

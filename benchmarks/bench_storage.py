@@ -5,14 +5,15 @@ Each figure is printed next to its floor, measured in the same run:
 - a generated 5,000-commit history of a ~2 MB Google Cloud `incidents.json` in which every
   commit changes one incident (`benchmarks/gcp_history.py`): import time vs reading every
   version out of git and hashing it, archive size vs the repository's git pack;
-- the real Bitbucket history at /work/atlassian when it is there (time, size, versions/s);
+- the real Bitbucket history (a clone at $BENCH_ATLASSIAN, else made from the bundle in
+  ../shared/histories/ when it is there): time, size, versions/s;
 - peak memory of each import, vs the bare read's;
 - `verify` of the imported archive (every body re-read and re-hashed, the hash chain
   recomputed), vs the same read of every version out of git.
 
 Every import runs in a child process so its peak RSS is its own. `BENCH_QUICK=1` shrinks the
-generated history for a smoke run (`BENCH_GCP_COMMITS=N` sets its length); `BENCH_PROFILE=1`
-prints where each import spent its time.
+generated history for a smoke run (`BENCH_GCP_COMMITS=N` sets its length, `BENCH_GCP_REPO=DIR`
+keeps it there for the next run); `BENCH_PROFILE=1` prints where each import spent its time.
 
     python -m benchmarks.bench_storage
 """
@@ -30,7 +31,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
-ATLASSIAN = Path("/work/atlassian")
+# The real Bitbucket history: a clone at BENCH_ATLASSIAN, else one made from the shared bundle.
+ATLASSIAN = Path(os.environ.get("BENCH_ATLASSIAN", "/work/atlassian"))
+BUNDLE = ROOT.parent / "shared" / "histories" / "atlassian-statuspage.bundle"
 QUICK = bool(os.environ.get("BENCH_QUICK"))
 PROFILE = bool(os.environ.get("BENCH_PROFILE"))
 TARGET_SECONDS = 60.0
@@ -72,6 +75,15 @@ def child_import(repo: str, file: str, home: str, source: str, fmt: str) -> None
             }
         )
     )
+
+
+def child_build(repo: str, commits: str, size: str) -> None:
+    """Runs in the child: generate the Google Cloud history."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.gcp_history import build_repo
+
+    build_repo(Path(repo), int(commits), int(size))
+    print(json.dumps({"built": repo}))
 
 
 def child_verify(home: str) -> None:
@@ -206,16 +218,24 @@ def report(label: str, repo: Path, file: str, source: str, fmt: str, pack: int |
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
-    from benchmarks.gcp_history import build_repo, pack_bytes
+    from benchmarks.gcp_history import pack_bytes
 
     commits, size = (300, 500_000) if QUICK else (5000, 2_000_000)
     commits = int(os.environ.get("BENCH_GCP_COMMITS", commits))
     with tempfile.TemporaryDirectory(prefix="bench-gcp-") as temp:
-        repo = Path(temp) / "gcp-outages"
+        # BENCH_GCP_REPO=DIR: build the history there once and reuse it on later runs.
+        repo = Path(os.environ.get("BENCH_GCP_REPO") or Path(temp) / "gcp-outages")
         started = time.perf_counter()
-        build_repo(repo, commits, size)
+        if not (repo / ".git").exists():
+            # In a child: the imports' children would inherit this process's peak memory.
+            _child("build", str(repo), str(commits), str(size))
+        commits = len(
+            subprocess.run(
+                ["git", "rev-list", "HEAD"], cwd=repo, check=True, capture_output=True, text=True
+            ).stdout.split()
+        )
         print(
-            f"(generated {commits:,} commits of a {mb(size)} incidents.json in "
+            f"(history of {commits:,} commits of a {mb(size)} incidents.json ready in "
             f"{time.perf_counter() - started:.0f} s)"
         )
         report(
@@ -226,17 +246,24 @@ def main() -> None:
             "gcp",
             pack_bytes(repo),
         )
-    if not (ATLASSIAN / "bitbucket_summary_v1.json").exists():
-        print(f"Bitbucket history: skipped, {ATLASSIAN} is not there")
-        return
-    report(
-        "Bitbucket summary.json (real history)",
-        ATLASSIAN,
-        "bitbucket_summary_v1.json",
-        "bitbucket",
-        "statuspage",
-        None,
-    )
+    with tempfile.TemporaryDirectory(prefix="bench-atlassian-") as temp:
+        history = ATLASSIAN
+        if not (history / "bitbucket_summary_v1.json").exists() and BUNDLE.exists():
+            history = Path(temp) / "atlassian"
+            subprocess.run(
+                ["git", "clone", "-q", "-b", "main", str(BUNDLE), str(history)], check=True
+            )
+        if not (history / "bitbucket_summary_v1.json").exists():
+            print(f"Bitbucket history: skipped, neither {ATLASSIAN} nor {BUNDLE} is there")
+            return
+        report(
+            "Bitbucket summary.json (real history)",
+            history,
+            "bitbucket_summary_v1.json",
+            "bitbucket",
+            "statuspage",
+            None,
+        )
 
 
 if __name__ == "__main__":
@@ -246,6 +273,8 @@ if __name__ == "__main__":
             child_read(*rest)
         elif kind == "verify":
             child_verify(*rest)
+        elif kind == "build":
+            child_build(*rest)
         else:
             child_import(*rest)
     else:

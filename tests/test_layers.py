@@ -41,8 +41,10 @@ RANKS = {
     "times": 1,
     "text": 1,
     "files": 1,
-    # The root exception and the package's version, below everything.
+    # The root exception, the package's version and the memo for pure functions, below
+    # everything.
     "errors": 0,
+    "memo": 0,
     "__init__": 0,
     "__main__": 7,
 }

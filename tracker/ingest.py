@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -22,6 +23,7 @@ from .edits import detect
 from .edits.align import parse_time
 from .errors import ExtractionError
 from .extract import detect_format, extract
+from .extract.parallel import Extractors, outcome
 from .fetch import UNPARSEABLE, Job, Policy, fetch_all
 from .models import Document, FetchResult, Incident, Outcome, Source
 from .times import seconds_between
@@ -46,9 +48,13 @@ def ingest(
     origin: str = "live",
     reference: str | None = None,
     observed_at: str | None = None,
+    extracted: Callable[[], Document] | None = None,
 ) -> Outcome:
-    """Judge one fetched body and store what it proves. Nothing stored is ever altered."""
-    judged = observe(archive, source, result, origin, reference, observed_at)
+    """Judge one fetched body and store what it proves. Nothing stored is ever altered.
+
+    `extracted` gives the body's document when it was read elsewhere (on a worker process).
+    """
+    judged = observe(archive, source, result, origin, reference, observed_at, extracted)
     if isinstance(judged, Outcome):
         return judged
     return store_version(archive, judged)
@@ -78,6 +84,7 @@ def observe(
     origin: str = "live",
     reference: str | None = None,
     observed_at: str | None = None,
+    extracted: Callable[[], Document] | None = None,
 ) -> Outcome | Observation:
     """Record a fetch that proves nothing new (failed, not modified, unchanged) and say how it
     ended; or hand back what a new version would be made of."""
@@ -96,7 +103,11 @@ def observe(
     body = result.body or b""
     try:
         fmt = _resolve_format(archive, source, body, result)
-        document = extract(fmt, body, result.content_type, source.options, result.final_url)
+        document = (
+            extracted()
+            if extracted is not None
+            else extract(fmt, body, result.content_type, source.options, result.final_url)
+        )
     except ExtractionError as exc:
         return failed(archive, source, row, UNPARSEABLE, str(exc))
     if fmt != source.format:
@@ -243,7 +254,8 @@ def _reduced(
     """
     old_slots = slots([i.key for i in old.incidents])
     new_slots = list(new_order)
-    unchanged = [s for s in old_slots if s not in changed and s in set(new_slots)]
+    shown = set(new_slots)
+    unchanged = [s for s in old_slots if s not in changed and s in shown]
     if not unchanged:
         return old, new
     by_slot = dict(zip(new_slots, new.incidents, strict=True))
@@ -366,13 +378,15 @@ def fetch_sources(
         if on_outcome:
             on_outcome(outcome)
 
-    def store(job: Job, result: FetchResult) -> None:
+    def store(
+        job: Job, result: FetchResult, extracted: Callable[[], Document] | None = None
+    ) -> None:
         nonlocal last_pending
         source = by_name[job.key]
         result = robots.stamp(result, verdicts[job.key][1])
 
         def judge() -> Outcome | None:
-            judged = observe(archive, source, result)
+            judged = observe(archive, source, result, extracted=extracted)
             if isinstance(judged, Outcome):
                 return judged
             if confirm_delay <= 0 or judged.previous is None or source.name in pending:
@@ -388,11 +402,38 @@ def fetch_sources(
         else:
             last_pending = time.monotonic()
 
+    # Pages are parsed on worker processes while the next ones download, then stored here.
+    extractors = Extractors.for_pages(len(jobs))
+    waiting: list[tuple[Job, FetchResult, Future[Any], tuple[Any, ...]]] = []
+
+    def arrived(job: Job, result: FetchResult) -> None:
+        source = by_name[job.key]
+        if extractors is None or source.format == "auto" or result.error or not result.body:
+            store(job, result)
+        else:
+            args = (source.format, result.body, result.content_type, source.options)
+            future = extractors.submit(*args, result.final_url)
+            waiting.append((job, result, future, (*args, result.final_url)))
+        drain(everything=False)
+
+    def drain(everything: bool) -> None:
+        while waiting:
+            ready = next((i for i, w in enumerate(waiting) if w[2].done()), None)
+            if ready is None and not everything:
+                return
+            job, result, future, args = waiting.pop(ready or 0)
+            store(job, result, lambda: outcome(future, *args))  # noqa: B023 - called now
+
     for source in sources:
         allowed, reason = verdicts[source.name]
         if not allowed:
             store(Job(key=source.name, url=source.url), robots.refused(source.url, reason))
-    fetch_all(jobs, policy, store)
+    try:
+        fetch_all(jobs, policy, arrived)
+        drain(everything=True)
+    finally:
+        if extractors is not None:
+            extractors.close()
     if pending:
         time.sleep(max(0.0, confirm_delay - (time.monotonic() - last_pending)))
         # No validators: a 304 would say nothing about the version seen a moment ago.

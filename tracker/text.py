@@ -11,6 +11,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
+from .memo import Memo
+
 _FOLD = str.maketrans(
     {
         "\u2018": "'",
@@ -52,6 +54,11 @@ _SPACE = re.compile(r"[ \t\f\v]+")
 _BLANK_LINES = re.compile(r"\s*\n\s*")
 
 
+# Wordings repeat from version to version: each distinct one is normalised once.
+_MEMO: Memo[str, str] = Memo(budget=8_000_000)
+_MEMO_LONGEST = 64_000
+
+
 def normalize(text: str | None) -> str:
     """Unescape entities, NFKC, fold quotes and dashes, drop invisibles, collapse whitespace.
 
@@ -60,6 +67,12 @@ def normalize(text: str | None) -> str:
     """
     if not text:
         return ""
+    if len(text) > _MEMO_LONGEST:
+        return _normalize(text)
+    return _MEMO.get(text, lambda: _normalize(text))
+
+
+def _normalize(text: str) -> str:
     text = html.unescape(text)
     text = unicodedata.normalize("NFKC", text)
     text = text.translate(_FOLD)

@@ -121,9 +121,22 @@ class Archive:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One transaction, started with BEGIN IMMEDIATE so it waits on the busy timeout."""
+        """One transaction, started with BEGIN IMMEDIATE so it waits on the busy timeout.
+
+        Inside another (an import stores its versions a batch at a time) it is a savepoint:
+        what failed is undone, what the outer transaction did before it stays.
+        """
         if self.db.conn.in_transaction:
-            yield
+            self.db.execute("savepoint nested")
+            try:
+                yield
+            except BaseException:
+                self.db.execute("rollback to nested")
+                self.db.execute("release nested")
+                self._documents.clear()
+                self.blobs.forget()
+                raise
+            self.db.execute("release nested")
             return
         self.db.execute("begin immediate")
         try:

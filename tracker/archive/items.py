@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from ..memo import Memo
 from ..models import Document, Incident
 
 
@@ -83,17 +84,35 @@ class Pieces:
         return {slot: piece.hash for slot, piece in self.incidents.items()}
 
 
+# An extractor hands back the very same Incident for an item that did not change, so its
+# canonical text and hash are remembered by identity (the value is kept, so the id stays its).
+_TEXTS: Memo[int, tuple[Incident, str, str]] = Memo(budget=4_000, weight=lambda _: 1)
+
+
+def _incident_text(incident: Incident) -> tuple[str, str]:
+    """The incident's canonical JSON (updates sorted by key) and its SHA-256."""
+    kept, text, digest = _TEXTS.get(id(incident), lambda: _cut(incident))
+    if kept is not incident:  # an id reused by a new value after the old one was dropped
+        kept, text, digest = _cut(incident)
+    return text, digest
+
+
+def _cut(incident: Incident) -> tuple[Incident, str, str]:
+    data = incident.to_dict()
+    data["updates"].sort(key=lambda u: u["key"])
+    text = canonical(data)
+    return incident, text, digest_text(text)
+
+
 def pieces(document: Document) -> Pieces:
     """Cut `document` into items. `document_hash` equals `document.hash()`."""
     order = slots([i.key for i in document.incidents])
     by_slot: dict[str, IncidentPiece] = {}
     whole: list[tuple[str, str]] = []
     for slot, incident in zip(order, document.incidents, strict=True):
-        data = incident.to_dict()
-        data["updates"].sort(key=lambda u: u["key"])
-        text = canonical(data)
+        text, digest = _incident_text(incident)
         whole.append((incident.key, text))
-        by_slot[slot] = IncidentPiece(slot=slot, incident=incident, hash=digest_text(text))
+        by_slot[slot] = IncidentPiece(slot=slot, incident=incident, hash=digest)
     # Document.canonical_json sorts incidents by key (stably) and dumps with sorted keys:
     # coverage, format, incidents, page. Assembling the same text from the parts avoids
     # serialising the whole page twice.

@@ -52,7 +52,8 @@ def align(
     Whether an edit is silent is left to tracker.edits.verdict, which reads the word diff.
     """
     seen_at = parse_time(previous_seen_at)
-    earlier = earlier_texts or {}
+    # Not `or`: the truth of an archive's mapping would count every wording it holds.
+    earlier = earlier_texts if earlier_texts is not None else {}
     if old is None:
         # Nothing was observed before, so nothing can have been published behind our back.
         return [e for incident in new.incidents for e in _added(incident, None, earlier)]

@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from ..errors import ExtractionError
+from ..memo import Memo
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -157,6 +158,12 @@ def describe(text: str) -> str:
 
 def load_json(fmt: str, body: bytes, content_type: str | None, expected: str) -> Any:
     """Parse a JSON (or JSONP-wrapped JSON) body; `expected` says what the format needs."""
+    text, payload = json_payload(fmt, body, content_type, expected)
+    return parse_json(fmt, text, payload, expected)
+
+
+def json_payload(fmt: str, body: bytes, content_type: str | None, expected: str) -> tuple[str, str]:
+    """The body's text and the JSON in it (a JSONP callback taken off), not yet parsed."""
     check_not_binary(fmt, body)
     text = decode_text(body, content_type)
     if looks_like_markup(text):
@@ -165,7 +172,11 @@ def load_json(fmt: str, body: bytes, content_type: str | None, expected: str) ->
             f"expected {expected} but the body is HTML/XML ({describe(text)}); the server sent "
             "a web page (an error or challenge page?): check the URL or choose another format",
         )
-    payload = unwrap_jsonp(text)
+    return text, unwrap_jsonp(text)
+
+
+def parse_json(fmt: str, text: str, payload: str, expected: str) -> Any:
+    """`payload` parsed; an error names what is wrong with the body `text`."""
     try:
         return json.loads(payload)
     except json.JSONDecodeError as exc:
@@ -180,6 +191,54 @@ def load_json(fmt: str, body: bytes, content_type: str | None, expected: str) ->
         ) from None
     except (ValueError, RecursionError) as exc:  # absurd nesting, 5000-digit numbers
         raise fail(fmt, f"expected {expected} but the JSON cannot be read: {exc}") from None
+
+
+def object_texts(payload: str) -> list[str] | None:
+    """The exact text of each element of a top-level JSON array of objects, or None.
+
+    A history shows most elements unchanged from one version to the next: an element whose
+    text was seen before is found by comparing text, without parsing it again (an object's
+    text ends where its braces close, so matching it from the element's start is exact).
+    None when the payload is anything else (not an array, not objects, not valid JSON): the
+    caller then parses it whole, and its errors read as they always did.
+    """
+    end = len(payload)
+    at = _SPACE.match(payload, 0).end()  # type: ignore[union-attr]
+    if payload[at : at + 1] != "[":
+        return None
+    at = _SPACE.match(payload, at + 1).end()  # type: ignore[union-attr]
+    texts: list[str] = []
+    if payload[at : at + 1] == "]":
+        return texts if _SPACE.match(payload, at + 1).end() == end else None  # type: ignore[union-attr]
+    while True:
+        if payload[at : at + 1] != "{":
+            return None
+        seen = _SEEN.get(payload[at : at + _HEAD], list)
+        known = next((t for t in seen if payload.startswith(t, at)), None)
+        if known is None:
+            try:
+                _, stop = _DECODER.raw_decode(payload, at)
+            except (ValueError, RecursionError):
+                return None
+            known = payload[at:stop]
+            seen.insert(0, known)
+            del seen[_VERSIONS:]
+        texts.append(known)
+        at = _SPACE.match(payload, at + len(known)).end()  # type: ignore[union-attr]
+        mark = payload[at : at + 1]
+        at = _SPACE.match(payload, at + 1).end()  # type: ignore[union-attr]
+        if mark == "]":
+            return texts if at == end else None
+        if mark != ",":
+            return None
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")  # what JSON counts as whitespace
+_DECODER = json.JSONDecoder()
+_HEAD = 96
+_VERSIONS = 4
+# The last few texts of the elements seen lately, by their first characters.
+_SEEN: Memo[str, list[str]] = Memo(budget=_HEAD * 4096)
 
 
 def unwrap_jsonp(text: str) -> str:

@@ -8,14 +8,15 @@ Updates carry no id; their `created` time is what stays fixed when one is rewrit
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urljoin
 
 from ..models import COVERAGE_WINDOW, Document, Incident, Update
-from .decode import fail, load_json
+from .decode import fail, json_payload, object_texts, parse_json
 from .markup import fragment_to_text
-from .shape import found_in, names, need_dicts, need_key, text, unique, words
+from .shape import found_in, names, need_dicts, need_key, read_once, text, unique, words
 from .times import to_utc
 
 FORMAT = "gcp"
@@ -24,18 +25,34 @@ _SITE = "https://status.cloud.google.com/"
 
 
 def extract_gcp(body: bytes, content_type: str | None, options: dict, url: str | None) -> Document:
-    data = load_json(FORMAT, body, content_type, _EXPECTED)
+    text, payload = json_payload(FORMAT, body, content_type, _EXPECTED)
+    base = url or _SITE
+    texts = object_texts(payload)
+    if texts is not None:
+        # Each incident read from its own text, once per distinct text: as parsing the whole
+        # list would, since every element is an object.
+        incidents: dict[str, Incident] = {}
+        for position, item in enumerate(texts):
+            incident = read_once(
+                FORMAT,
+                item,
+                (base,),
+                lambda: _incident(json.loads(item), f"incident [{position}]", base),  # noqa: B023
+            )
+            incidents.setdefault(incident.key, incident)
+        return Document(FORMAT, tuple(incidents.values()), COVERAGE_WINDOW, {})
+    data = parse_json(FORMAT, text, payload, _EXPECTED)
     if not isinstance(data, list):
         raise fail(
             FORMAT,
             "not a list of incidents: this is not a Google Cloud incidents.json payload (found "
             f"{found_in(data)}); expected {_EXPECTED}; check the source URL",
         )
-    incidents: dict[str, Incident] = {}
-    for position, item in enumerate(need_dicts(FORMAT, data, "the incident list")):
-        incident = _incident(item, f"incident [{position}]", url or _SITE)
-        incidents.setdefault(incident.key, incident)
-    return Document(FORMAT, tuple(incidents.values()), COVERAGE_WINDOW, {})
+    read: dict[str, Incident] = {}
+    for position, raw in enumerate(need_dicts(FORMAT, data, "the incident list")):
+        incident = _incident(raw, f"incident [{position}]", base)
+        read.setdefault(incident.key, incident)
+    return Document(FORMAT, tuple(read.values()), COVERAGE_WINDOW, {})
 
 
 def _incident(item: dict[str, Any], where: str, base: str) -> Incident:

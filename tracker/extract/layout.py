@@ -19,11 +19,13 @@ link, or the time of its first update; an update its displayed time.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from ..memo import Memo
 from ..models import Incident, Update
 from ..text import normalize
 from . import dom
@@ -278,7 +280,7 @@ def _update(block: Node, skip: set[int], reference: datetime | None) -> Update |
     if not body and not displayed:
         return None
     if posted is None and displayed:
-        posted = displayed_to_utc(displayed, reference)
+        posted = _displayed_to_utc(displayed, reference)
     return Update(
         key="",
         posted_at=posted,
@@ -323,11 +325,20 @@ def _reference(member: Node) -> datetime | None:
         match = _DAY.search(heading.text()) if heading is not None else None
     if match is None:
         return None
+    return _noon(" ".join(match.groups()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _noon(day: str) -> datetime | None:
     try:  # noon, so that the day is the same in every time zone a page may use
-        noon = datetime.strptime(" ".join(match.groups()), "%b %d %Y")
+        noon = datetime.strptime(day, "%b %d %Y")
     except ValueError:
         return None
     return in_range(noon.replace(hour=12, tzinfo=UTC))
+
+
+# Pure, and the same few displayed times come back on every fetch of a page.
+_displayed_to_utc = functools.lru_cache(maxsize=8192)(displayed_to_utc)
 
 
 def _link(node: Node | None) -> str | None:
@@ -340,5 +351,9 @@ def _link(node: Node | None) -> str | None:
     return normalize(href) or None
 
 
+# Blocks repeat from fetch to fetch (the noise is elsewhere on the page): each text once.
+_CLEAN: Memo[str, str] = Memo(budget=8_000_000)
+
+
 def _clean(text: str) -> str:
-    return strip_furniture(normalize(text))
+    return _CLEAN.get(text, lambda: strip_furniture(normalize(text)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
+from ..memo import Memo
 from ..text import normalize
 from . import dom
 from .decode import check_not_binary, decode_html, fail
@@ -60,6 +61,10 @@ def node_text(node: dom.Node, skip: Collection[int] = ()) -> str:
     return normalize(dom.text(node, skip))
 
 
+# The same fragments come back in every version of a page: each is parsed once.
+_FRAGMENTS: Memo[str, str] = Memo(budget=8_000_000)
+
+
 def fragment_to_text(fragment: str | None) -> str:
     """Vendor text that may hold HTML → plain words.
 
@@ -71,6 +76,10 @@ def fragment_to_text(fragment: str | None) -> str:
         return ""
     if not _TAG_LIKE.search(fragment):
         return normalize(fragment)
+    return _FRAGMENTS.get(fragment, lambda: _markup_to_text(fragment))
+
+
+def _markup_to_text(fragment: str) -> str:
     try:
         return normalize(dom.text(dom.parse(fragment)))
     except ValueError:  # markup the parser rejects: its characters are still the words

@@ -6,11 +6,13 @@ incident an object with an id); anything optional that has the wrong type is rea
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from ..errors import ExtractionError
+from ..memo import Memo
 from ..text import normalize
 from .decode import fail
 
@@ -23,6 +25,24 @@ _JSON_TYPES = {
     float: "a number",
     type(None): "null",
 }
+
+
+T = TypeVar("T")
+# JSON from a parser holds no cycles; the check would only cost time.
+_KEY = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+# Incidents read from JSON, by their exact content: a history shows most of them unchanged in
+# every version, and reading one again would give the same value.
+_READ: Memo[tuple[str, ...], Any] = Memo(budget=16_000_000, weight=lambda key: len(key[-1]))
+
+
+def read_once(fmt: str, item: Any, context: tuple[str, ...], read: Callable[[], T]) -> T:
+    """`read()`, which depends only on `item` (a JSON value, or its exact text) and `context`,
+    done once per distinct item.
+
+    An error is raised again for every version that holds the item: only values are kept.
+    """
+    key = (fmt, *context, item if isinstance(item, str) else _KEY.encode(item))
+    return _READ.get(key, read)
 
 
 def kind(value: Any) -> str:

@@ -22,6 +22,7 @@ from .shape import (
     need_dicts,
     need_key,
     present,
+    read_once,
     text,
     unique,
     words,
@@ -72,7 +73,12 @@ def from_json(body: bytes, content_type: str | None, url: str | None) -> Documen
             f"{found_in(data)}); expected {_EXPECTED}; check the source URL",
         )
     incidents = [
-        _incident(item, page_url, f"'{key}'[{position}]")
+        read_once(
+            FORMAT,
+            item,
+            (page_url or "",),
+            lambda: _incident(item, page_url, f"'{key}'[{position}]"),  # noqa: B023 - called now
+        )
         for key in lists
         for position, item in enumerate(need_dicts(FORMAT, data[key], f"'{key}'"))
     ]

@@ -6,7 +6,9 @@ An imported version goes through `pipeline.ingest` like a live fetch; only its o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..archive import Archive
@@ -18,6 +20,10 @@ from ..times import now_iso, to_iso
 
 # Called after each version with (done, total); total is None while it is not yet known.
 ProgressCallback = Callable[[int, int | None], None]
+# An import commits its versions a batch at a time (a commit waits for the disk): at most this
+# many versions, or this many seconds of work, so others waiting to write are not held long.
+BATCH_VERSIONS = 200
+BATCH_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,7 @@ class Run:
         self.origin = origin
         self.tally = Tally(source.name, origin)
         self.floor = newest_seen(archive, source.name)
+        self._pending, self._since = 0, time.monotonic()
 
     def skipped(self, reference: str, observed_at: str) -> bool:
         """Count, and pass over, a version already imported or older than the newest stored."""
@@ -119,6 +126,30 @@ class Run:
         else:
             return False
         return True
+
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """Versions stored inside are committed together, a batch at a time.
+
+        Each version is still all or nothing (a savepoint); when the import stops on an error
+        or an interrupt, the versions stored before it are committed, as one by one they were.
+        """
+        self._pending, self._since = 0, time.monotonic()
+        self.archive.db.execute("begin immediate")
+        try:
+            yield
+        finally:
+            if self.archive.db.conn.in_transaction:
+                self.archive.db.execute("commit")
+
+    def _commit_batch(self) -> None:
+        if not self.archive.db.conn.in_transaction:
+            return
+        self._pending += 1
+        if self._pending >= BATCH_VERSIONS or time.monotonic() - self._since >= BATCH_SECONDS:
+            self.archive.db.execute("commit")
+            self.archive.db.execute("begin immediate")
+            self._pending, self._since = 0, time.monotonic()
 
     def too_old(self, observed_at: str) -> bool:
         return self.floor is not None and observed_at < self.floor
@@ -137,6 +168,7 @@ class Run:
             observed_at=observed_at,
         )
         self.tally.ingested(reference, outcome)
+        self._commit_batch()
         if outcome.outcome == "failed":
             return
         self.floor = max(self.floor or observed_at, observed_at)

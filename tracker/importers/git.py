@@ -70,7 +70,7 @@ def import_git(
         )
     target = ensure_source(archive, source, url or f"git:{repo}:{path}", fmt)
     run = Run(archive, target, ORIGIN)
-    with blob_reader(repo) as read:
+    with blob_reader(repo) as read, run.batched():
         for done, commit in enumerate(commits, start=1):
             if not run.skipped(commit.sha, commit.observed_at):
                 body = read(commit.sha, path)

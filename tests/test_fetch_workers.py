@@ -1,0 +1,93 @@
+"""A check of many pages parses them on worker processes: what it stores is what a check of
+one page at a time (parsed in the calling process) stores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytest_httpserver import HTTPServer
+
+from tests.conftest import FIXTURES, Tracker
+from tracker.extract.parallel import MIN_PAGES
+
+FORMATS = FIXTURES / "formats"
+# (name, fixture, format, content type): more pages than MIN_PAGES, in several formats.
+PAGES = [
+    ("sp-incidents", "statuspage-incidents.json", "statuspage", "application/json"),
+    ("sp-summary", "statuspage-summary.json", "statuspage", "application/json"),
+    ("sp-cloudflare", "statuspage-summary-cloudflare.json", "statuspage", "application/json"),
+    ("sp-incident", "statuspage-incident.json", "statuspage", "application/json"),
+    ("sp-page", "statuspage-page.html", "statuspage", "text/html; charset=utf-8"),
+    ("sp-atom", "statuspage-history.atom", "feed", "application/atom+xml"),
+    ("gcp", "gcp-incidents.json", "gcp", "application/json"),
+    ("gcp-2020", "gcp-incidents-2020-schema.json", "gcp", "application/json"),
+    ("slack", "slack-history.json", "slack", "application/json"),
+    ("apple", "apple-developer-system-status.json", "apple", "application/json"),
+    ("aws", "aws-legacy-data.json", "aws", "application/json"),
+    ("generic", "statuspage-page.html", "html", "text/html; charset=utf-8"),
+]
+# An error page where JSON belongs: a failed fetch, never a version, wherever it is parsed.
+BROKEN = ("broken", b"<html><body>Service Unavailable</body></html>", "statuspage", "text/html")
+
+
+def serve(httpserver: HTTPServer, edit: bool) -> None:
+    httpserver.clear()
+    for name, fixture, _, kind in PAGES:
+        body = (FORMATS / fixture).read_bytes()
+        if edit and name == "gcp":
+            body = body.replace(b"us-west1", b"us-west2", 1)
+        if edit and name == "sp-incidents":
+            body = body.replace(b"investigating", b"looking into", 1)
+        httpserver.expect_request(f"/{name}").respond_with_data(body, content_type=kind)
+    httpserver.expect_request("/broken").respond_with_data(BROKEN[1], content_type=BROKEN[3])
+
+
+def add_all(tracker: Tracker, httpserver: HTTPServer) -> list[str]:
+    names = []
+    for name, _, fmt, _ in [*PAGES, BROKEN]:
+        tracker("add", httpserver.url_for(f"/{name}"), "--name", name, "--format", fmt)
+        names.append(name)
+    return names
+
+
+def shown(t: Tracker, name: str) -> dict:
+    """`show --json` but for when the page was fetched and the id its version got."""
+    data = t.json("show", name, "--json")
+    return {k: v for k, v in data.items() if k not in ("first_seen", "last_seen", "snapshot")}
+
+
+def test_many_pages_store_what_one_page_at_a_time_stores(tmp_path: Path, httpserver: HTTPServer):
+    assert len(PAGES) + 1 >= MIN_PAGES
+    together, alone = Tracker(tmp_path / "together"), Tracker(tmp_path / "alone")
+    for t in (together, alone):
+        t.home.mkdir()
+    names = add_all(together, httpserver)
+    add_all(alone, httpserver)
+    for edit in (False, True):
+        serve(httpserver, edit)
+        together("fetch", "-q", code=1)  # `broken` fails
+        for name in names:
+            alone("fetch", "-q", name, code=1 if name == "broken" else 0)
+
+    for name in names:
+        log = [
+            (row["outcome"], row["error"], row["sha256"])
+            for row in together.json("log", name, "--json")
+        ]
+        assert log == [
+            (row["outcome"], row["error"], row["sha256"])
+            for row in alone.json("log", name, "--json")
+        ], name
+        if name != "broken":
+            assert shown(together, name) == shown(alone, name), name
+    assert [o for o, _, _ in log] == ["failed", "failed"]
+
+    def edits(t: Tracker) -> list[tuple]:
+        return sorted(
+            (e["source"], e["kind"], e["incident"], e["update"], e["old"], e["new"], e["flags"])
+            for e in t.json("changes", "--json")
+        )
+
+    found = edits(together)
+    assert found == edits(alone)
+    assert {source for source, *_ in found} == {"gcp", "sp-incidents"}
