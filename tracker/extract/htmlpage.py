@@ -195,9 +195,17 @@ def _self_closing(match: re.Match[str]) -> str:
 def _invisible(root: Node) -> set[int]:
     """mem_ids of the elements no reader sees, or that hold per-request values."""
     skip = {node.mem_id for node in root.css(_INVISIBLE)}
+    # A page repeats a few class attributes on hundreds of elements: each value is judged once.
+    volatile: dict[tuple[str | None, str | None], bool] = {}
     for node in root.css("[class], [id]"):
-        names = (*dom.classes(node), dom.attr(node, "id") or "")
-        if any(VOLATILE_NAMES.search(name) for name in names if name):
+        attributes = node.attributes
+        marks = (attributes.get("class"), attributes.get("id"))
+        found = volatile.get(marks)
+        if found is None:
+            names = (*(marks[0] or "").split(), marks[1] or "")
+            found = any(VOLATILE_NAMES.search(name) for name in names if name)
+            volatile[marks] = found
+        if found:
             skip.add(node.mem_id)
     return skip
 

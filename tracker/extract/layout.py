@@ -60,6 +60,12 @@ _DAY = re.compile(r"([A-Z][a-z]{2})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})")
 _WORDS = re.compile(r"[^\W\d_]{3,}")
 _POSTED = re.compile(r"^[\s\W]*(?:(?:posted|updated|published)\b[\s\W]*)?|[\s\W]+$", re.IGNORECASE)
 _SEPARATOR = re.compile(r"^\s*[-\u2013\u2014:|]\s*|\s*[-\u2013\u2014|]\s*$")
+# The leading halves of _POSTED and _SEPARATOR. Their trailing halves end at the end of the
+# text and are tried at every position, which costs more than the rest of an update's reading;
+# when the last character rules them out, the leading half alone gives the same result.
+_POSTED_LEAD = re.compile(r"^[\s\W]*(?:(?:posted|updated|published)\b[\s\W]*)?", re.IGNORECASE)
+_SEPARATOR_LEAD = re.compile(r"^\s*[-\u2013\u2014:|]\s*")
+_WORD_CHAR = re.compile(r"\w")
 _MIN_INCIDENTS = 2
 _SAMPLE = 12
 
@@ -262,7 +268,7 @@ def _update(block: Node, skip: set[int], reference: datetime | None) -> Update |
     shown_node, label_node = _parts(block, local)
     displayed, posted = "", None
     if shown_node is not None:
-        displayed = _POSTED.sub("", _clean(dom.text(shown_node, local)))
+        displayed = _strip_posted(_clean(dom.text(shown_node, local)))
         posted = to_utc(dom.attr(shown_node, "datetime")) if shown_node.tag == "time" else None
         local.add(shown_node.mem_id)
     label = ""
@@ -276,7 +282,7 @@ def _update(block: Node, skip: set[int], reference: datetime | None) -> Update |
         match = _LEADING_STATUS.match(body)
         if match and len(body) > match.end():
             label, body = match.group(1), body[match.end() :]
-    body = _SEPARATOR.sub("", body).strip()
+    body = _strip_separators(body)
     if not body and not displayed:
         return None
     if posted is None and displayed:
@@ -288,6 +294,22 @@ def _update(block: Node, skip: set[int], reference: datetime | None) -> Update |
         fields={"body": body},
         meta={"displayed": displayed or None},
     )
+
+
+def _strip_posted(text: str) -> str:
+    """`_POSTED.sub("", text)`: "Posted", "Updated" before a time and marks around it gone."""
+    if text and _WORD_CHAR.match(text[-1]):  # no [\s\W]+ can end the text
+        return text[_POSTED_LEAD.match(text).end() :]  # type: ignore[union-attr]
+    return _POSTED.sub("", text)
+
+
+def _strip_separators(body: str) -> str:
+    """`_SEPARATOR.sub("", body).strip()`: a dash or bar left at either end by the parts taken
+    out of an update (its status word, its time) is dropped."""
+    if body and not body[-1].isspace() and body[-1] not in "-\u2013\u2014|":
+        lead = _SEPARATOR_LEAD.match(body)
+        return (body[lead.end() :] if lead else body).strip()
+    return _SEPARATOR.sub("", body).strip()
 
 
 def _parts(block: Node, skip: set[int]) -> tuple[Node | None, Node | None]:
