@@ -92,7 +92,10 @@ def find_layout(root: Node, skip: set[int]) -> Layout | None:
 
 
 def read_incidents(layout: Layout, skip: set[int]) -> tuple[Incident, ...]:
-    incidents = [_incident(member, layout.update_selector, skip) for member in layout.incidents]
+    days: dict[int, re.Match[str] | None] = {}  # the incidents of one day share their ancestors
+    incidents = [
+        _incident(member, layout.update_selector, skip, days) for member in layout.incidents
+    ]
     keys = unique(key for key, _ in incidents)
     return tuple(
         replace(incident, key=key) for (_, incident), key in zip(incidents, keys, strict=True)
@@ -176,8 +179,7 @@ def _update_selector(incidents: list[Node], skip: set[int]) -> str | None:
             if ident in skip or ident in listed or (title is not None and ident == title.mem_id):
                 continue
             listed.add(ident)
-            words = node.text()
-            if not _DATED.search(words) or not _WORDS.search(_DATED.sub(" ", words)):
+            if not _words_besides_dates(node.text()):
                 continue
             names = dom.classes(node) or ([f"<{node.tag}>"] if node.tag in _UNCLASSED else [])
             for name in names:
@@ -201,6 +203,20 @@ def _update_selector(incidents: list[Node], skip: set[int]) -> str | None:
     return min((s for s in candidates if counts[s] == top), key=lambda s: (len(s), s))
 
 
+def _words_besides_dates(text: str) -> bool:
+    """Whether `text` holds a date and a word outside its dates: `_WORDS` searched in
+    `_DATED.sub(" ", text)`, one stretch between dates at a time, stopping at the first word
+    (`_WORDS` has no anchors, so searching a stretch in place equals searching its copy)."""
+    start = 0
+    dated = False
+    for match in _DATED.finditer(text):
+        dated = True
+        if _WORDS.search(text, start, match.start()):
+            return True
+        start = match.end()
+    return dated and _WORDS.search(text, start) is not None
+
+
 def _nested_updates(incidents: list[Node], selector: str) -> bool:
     for member in incidents[:3]:
         matches = dom.find_all(member, selector)
@@ -209,7 +225,9 @@ def _nested_updates(incidents: list[Node], selector: str) -> bool:
     return False
 
 
-def _incident(member: Node, update_selector: str | None, skip: set[int]) -> tuple[str, Incident]:
+def _incident(
+    member: Node, update_selector: str | None, skip: set[int], days: dict[int, re.Match[str] | None]
+) -> tuple[str, Incident]:
     title_node = _title(member)
     title = _clean(dom.text(title_node, skip)) if title_node else ""
     inner = set(skip)
@@ -223,13 +241,16 @@ def _incident(member: Node, update_selector: str | None, skip: set[int]) -> tupl
             for n in dom.find_all(member, "p, li, dd, tr")
             if n.mem_id not in skip and not _inside_title(n, title_node)
         ]
-    reference = _reference(member)
+    reference = _reference(member, days)
     read = [u for u in (_update(block, inner, reference) for block in blocks) if u is not None]
     keys = unique(
         update.posted_at or update.meta.get("displayed") or f"update[{len(read) - position}]"
         for position, update in enumerate(read)
     )
-    updates = tuple(replace(update, key=key) for update, key in zip(read, keys, strict=True))
+    updates = tuple(
+        Update(key, update.posted_at, update.status, update.fields, update.meta)
+        for update, key in zip(read, keys, strict=True)
+    )
     link = _link(title_node) or _link(member)
     times = [update.posted_at for update in updates if update.posted_at]
     first_shown = updates[-1].meta.get("displayed") if updates else None
@@ -334,20 +355,42 @@ def _parts(block: Node, skip: set[int]) -> tuple[Node | None, Node | None]:
     return shown, label
 
 
-def _reference(member: Node) -> datetime | None:
+def _reference(member: Node, days: dict[int, re.Match[str] | None]) -> datetime | None:
     """A day near the incident, for the year of "Dec 1, 10:02 UTC": a date the incident shows
-    with its year, else the heading of the day it is listed under."""
+    with its year, else the heading of the day it is listed under.
+
+    `days` remembers, for the elements above incidents already read, the day found from there
+    up (the tree does not change while a page is read)."""
     match = _DAY.search(member.text())
-    node: Node | None = member
-    while match is None and node is not None and node.tag != "body":
-        node = node.parent
-        if node is None:
-            break
-        heading = dom.first(node, "h1, h2, h3, h4, h5, h6, [class*=date]")
-        match = _DAY.search(heading.text()) if heading is not None else None
+    if match is None and member.tag != "body":
+        parent = member.parent
+        if parent is not None:
+            match = _listed_day(parent, days)
     if match is None:
         return None
     return _noon(" ".join(match.groups()))
+
+
+def _listed_day(node: Node, days: dict[int, re.Match[str] | None]) -> re.Match[str] | None:
+    """The date in the first heading (or date-classed element) inside `node`, else inside the
+    nearest element above it that has one; no higher than <body>."""
+    climbed: list[int] = []
+    match: re.Match[str] | None = None
+    current: Node | None = node
+    while current is not None:
+        ident = current.mem_id
+        if ident in days:
+            match = days[ident]
+            break
+        climbed.append(ident)
+        heading = dom.first(current, "h1, h2, h3, h4, h5, h6, [class*=date]")
+        match = _DAY.search(heading.text()) if heading is not None else None
+        if match is not None or current.tag == "body":
+            break
+        current = current.parent
+    for ident in climbed:
+        days[ident] = match
+    return match
 
 
 @functools.lru_cache(maxsize=4096)
