@@ -73,15 +73,24 @@ def normalize(text: str | None) -> str:
 
 
 def _normalize(text: str) -> str:
+    # Each step is skipped when a cheap test shows it would change nothing: most wordings are
+    # plain ASCII with single spaces, and the steps cost more than the tests.
     text = html.unescape(text)
     text = unicodedata.normalize("NFKC", text)
-    text = text.translate(_FOLD)
-    text = _INVISIBLE.sub("", text)
-    text = _ESCAPES.sub("", text)
+    if not text.isascii():
+        text = text.translate(_FOLD)
+        text = _INVISIBLE.sub("", text)  # its characters are all outside ASCII
+    elif "\x0b" in text or "\x0c" in text:  # the only ASCII characters _FOLD maps
+        text = text.translate(_FOLD)
+    if "\x1b" in text:
+        text = _ESCAPES.sub("", text)
     text = _CONTROL.sub("", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _SPACE.sub(" ", text)
-    text = _BLANK_LINES.sub("\n", text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "  " in text or "\t" in text or "\f" in text or "\v" in text:  # else each run is one " "
+        text = _SPACE.sub(" ", text)
+    if "\n" in text:
+        text = _BLANK_LINES.sub("\n", text)
     return text.strip()
 
 

@@ -57,6 +57,7 @@ _PATTERNS = tuple(
         (("\nin ",), rf"^\s*in\s+{_HOW_MANY}\s+{_UNIT}\s*\.?\s*$"),
     )
 )
+_HINTS = tuple(sorted({hint for hints, _ in _PATTERNS for hint in hints}))
 _WORDY = re.compile(r"\w")
 
 
@@ -64,10 +65,12 @@ def strip_furniture(text: str) -> str:
     """Normalised text without its volatile parts; "" when no word is left."""
     lowered = "\n" + text.lower()  # "\nin " finds a line starting with "in "
     removed = 0
-    for hints, pattern in _PATTERNS:
-        if any(hint in lowered for hint in hints):
-            text, count = pattern.subn(" ", text)
-            removed += count
+    present = {hint for hint in _HINTS if hint in lowered}
+    if present:
+        for hints, pattern in _PATTERNS:
+            if not present.isdisjoint(hints):
+                text, count = pattern.subn(" ", text)
+                removed += count
     if removed:
         text = normalize(text)
     return text if _WORDY.search(text) else ""
