@@ -28,10 +28,9 @@ class Memo(Generic[K, V]):
         self._held = 0
 
     def get(self, key: K, compute: Callable[[], V]) -> V:
-        try:
-            return self._new[key]
-        except KeyError:
-            pass
+        found = self._new.get(key, _MISSING)  # not a KeyError: most first calls miss
+        if found is not _MISSING:
+            return found  # type: ignore[return-value]
         kept = self._old.pop(key, _MISSING)  # one call: safe beside other threads
         value: V = compute() if kept is _MISSING else kept  # type: ignore[assignment]
         self._keep(key, value)

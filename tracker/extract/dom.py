@@ -105,24 +105,25 @@ def text(node: Node, skip: Collection[int] = ()) -> str:
     Elements whose `mem_id` is in `skip` are left out with their content.
     """
     parts: list[str] = []
+    append = parts.append
     stack: list[tuple[str, Iterator[Node]]] = [(node.tag or "-", node.iter(include_text=True))]
     while stack:
-        tag, nodes = stack[-1]
-        child = next(nodes, None)
-        if child is None:
-            stack.pop()
-            if tag in BREAKING:
-                parts.append("\n")
-            continue
-        name = child.tag or "-"
-        if name == TEXT:
-            parts.append(child.text_content or "")
-        elif name[0] == "-" or name in INVISIBLE or (skip and child.mem_id in skip):
-            continue
+        tag, nodes = stack.pop()
+        for child in nodes:  # resumed where it stopped when an element inside was entered
+            name = child.tag or "-"
+            if name == TEXT:
+                append(child.text_content or "")
+            elif name[0] == "-" or name in INVISIBLE or (skip and child.mem_id in skip):
+                continue
+            else:
+                if name in BREAKING:
+                    append("\n")
+                stack.append((tag, nodes))
+                stack.append((name, child.iter(include_text=True)))
+                break
         else:
-            if name in BREAKING:
-                parts.append("\n")
-            stack.append((name, child.iter(include_text=True)))
+            if tag in BREAKING:
+                append("\n")
     return "".join(parts)
 
 
