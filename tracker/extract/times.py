@@ -136,9 +136,20 @@ def to_utc(value: object) -> str | None:
     return format_utc(moment) if moment else None
 
 
+# A time already written as `to_utc` writes it (most <time datetime> and API stamps).
+_CANONICAL = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z")
+
+
 @lru_cache(maxsize=65536)
 def _cached_utc(value: str | int | float) -> str | None:
     # A history repeats the same stamps in every version: imports parse each one once.
+    if isinstance(value, str) and (match := _CANONICAL.fullmatch(value)):
+        try:  # a real time in range reads back as itself; anything else takes the long way
+            year, month, day, hour, minute, second = map(int, match.groups())
+            if FIRST_YEAR <= datetime(year, month, day, hour, minute, second).year <= LAST_YEAR:
+                return value
+        except ValueError:
+            pass
     moment = parse_moment(value)
     return format_utc(moment) if moment else None
 
