@@ -404,3 +404,31 @@ def test_gc_drops_leftovers_and_reports_sizes(home, repo, tracker):
     assert "hash chain" in refused.stderr
     assert tracker.json("gc", "--json")["removed"]["orphan_bodies"] == 0
     assert "ok" in tracker("verify").stdout
+
+
+_WORDS = st.lists(
+    st.sampled_from(["30", "percent", "of", "users", "some", "ünïcode", "日本", "😀", "%", " "]),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(old=st.one_of(st.none(), _WORDS), new=_WORDS)
+def test_a_diff_kept_as_lengths_reads_back_the_same_in_python_and_sql(old, new):
+    from tracker.archive import wordings
+    from tracker.edits.worddiff import normalize, word_diff
+    from tracker.text import marked_diff
+
+    old = normalize(old) if old is not None else None
+    new = normalize(new)
+    ops = tuple((int(op), text) for op, text in word_diff(old or "", new))
+    stored = wordings.compact_diff(ops, old, new)
+    assert all(isinstance(length, int) for _, length in json.loads(stored))
+    assert wordings.expand_diff(stored, old, new) == ops
+    # The views rebuild the same text in SQL, counting characters as Python does.
+    conn = sqlite3.connect(":memory:")
+    sql = wordings.diff_text_sql("e.diff", "e.old", "e.new")
+    conn.execute("create table e (diff text, old text, new text)")
+    conn.execute("insert into e values (?, ?, ?)", [stored, old, new])
+    (text,) = conn.execute(f"select {sql} from e").fetchone()
+    assert (text or "") == marked_diff(ops)

@@ -120,9 +120,12 @@ class Archive:
             self.db.execute("commit")
             # Once each wording is stored once (m011) the rewritten rows leave pages half
             # empty: compact the file once, so an upgraded archive shrinks on disk too.
-            if COMPACTING in {m.name for m in pending} and self.db.execute(
-                "select 1 from edits union all select 1 from update_items limit 1"
-            ).fetchone():
+            if (
+                COMPACTING in {m.name for m in pending}
+                and self.db.execute(
+                    "select 1 from edits union all select 1 from update_items limit 1"
+                ).fetchone()
+            ):
                 self.db.execute("vacuum")
 
     def close(self) -> None:

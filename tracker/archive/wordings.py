@@ -80,7 +80,9 @@ def compact_diff(ops: Sequence[Sequence[Any]], old: str | None, new: str | None)
     return json.dumps(full, ensure_ascii=False)
 
 
-def expand_diff(stored: str | None, old: str | None, new: str | None) -> tuple[tuple[int, str], ...]:
+def expand_diff(
+    stored: str | None, old: str | None, new: str | None
+) -> tuple[tuple[int, str], ...]:
     """`compact_diff` undone: the diff's (op, text) values."""
     out: list[tuple[int, str]] = []
     before, after = old or "", new or ""
