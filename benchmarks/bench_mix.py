@@ -5,7 +5,9 @@ time, CSRF token, request id, relative times, uptime figures) and 25 Statuspage 
 page-level `updated_at` that changes on every request). Each round ~5% of pages get a real
 wording edit and ~5% a new update. Printed: planted edits found, false alarms (edit events
 nobody planted), ms per page for `tracker fetch` against a bare concurrent GET + SHA-256 of
-the same pages, and the archive's size after the run. `BENCH_QUICK=1` runs 3 rounds.
+the same pages, and the archive's size after the run. A changed page gets its second look
+(default settings), so each round with a change holds one pause of `CONFIRM_DELAY` seconds.
+`BENCH_QUICK=1` runs 3 rounds.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import requests
 from benchmarks.sitegen import page_bytes
 from tracker.archive import Archive
 from tracker.fetch import Policy
-from tracker.ingest import fetch_sources
+from tracker.ingest import CONFIRM_DELAY, fetch_sources
 from tracker.publish.records import Filters, change_records
 from tracker.sources import new_source
 
@@ -145,6 +147,7 @@ def main() -> None:
             times.append(time.perf_counter() - started)
             failed = [o for o in outcomes if o.outcome == "failed"]
             assert not failed, failed[:2]
+        fetched = archive.db.execute("select count(*) from fetches").fetchone()[0]
         # Each kind of page on its own, next to its own floor (no change planted: noise only).
         split = {}
         for kind, chosen in (("HTML", range(HTML_PAGES)), ("JSON", range(HTML_PAGES, total))):
@@ -181,6 +184,12 @@ def main() -> None:
             f"  {kind} pages alone       {spent * 1000:7.1f} ms/page   floor {bare * 1000:.1f} "
             f"ms/page   ratio {spent / bare:.1f}x (target {target}x)"
         )
+    second = fetched - total * ROUNDS
+    pause = CONFIRM_DELAY * 1000 / total
+    print(
+        f"  second looks          {second} pages fetched twice; the full check includes a "
+        f"{CONFIRM_DELAY:g} s pause a round ({pause:.0f} ms/page)"
+    )
     print(f"  archive after the run {stored / 1024 / 1024:.1f} MB")
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -13,6 +13,12 @@ from tracker.cli import cli
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+@pytest.fixture(autouse=True)
+def quick_second_look(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A changed page is fetched again after a pause; in tests the pause is a blink."""
+    monkeypatch.setenv("TRACKER_CONFIRM_DELAY", "0.01")
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     path = tmp_path / "home"

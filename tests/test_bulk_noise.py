@@ -5,6 +5,7 @@ rewritten in many updates. Each pair gives no event, or exactly one `bulk_change
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,27 @@ def test_identical_rewrites_of_a_few_updates_are_one_event_with_a_count():
     (edit,) = [e for e in events if e.kind in ("update_edited", "bulk_changed")]
     assert edit.kind == "update_edited" and edit.count == 2 and len(edit.keys) == 2
     assert edit.silent and edit.verdict.endswith("(the same rewrite on 2 updates)")
+
+
+def test_a_status_read_off_a_new_update_is_announced_not_an_edit():
+    pair = {
+        "format": "html",
+        "content_type": "text/html; charset=utf-8",
+        "url": "https://status.acme.example/history",
+        "before": "html-postmortem-update.before.html",
+        "after": "html-postmortem-update.after.html",
+    }
+    before, after = documents(pair)
+    assert before.incidents[0].status == "resolved" and after.incidents[0].status == "update"
+    events = detect(before, after, previous_seen_at="2026-12-02T09:00:00Z")
+    assert [(e.kind, e.field) for e in events] == [("update_added", None)]
+    # The same status move with no update to tell readers is still reported.
+    quiet = after.incidents[0]
+    rewritten = replace(
+        before, incidents=(replace(before.incidents[0], status="update"),) + before.incidents[1:]
+    )
+    events = detect(before, rewritten, previous_seen_at="2026-12-02T09:00:00Z")
+    assert [(e.kind, e.field, e.old, e.new) for e in events] == [
+        ("incident_changed", "status", "resolved", "update")
+    ]
+    assert events[0].silent and quiet.key == events[0].incident_key

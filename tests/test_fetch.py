@@ -65,6 +65,9 @@ def test_versions_are_stored_only_when_the_page_changes(tracker, home, httpserve
     tracker("fetch", *FAST)
 
     log = tracker.json("log", "airbrake", "--json")
+    # The change was confirmed by a second look, which found the new version again.
+    second_look, *log = log
+    assert second_look["outcome"] == "unchanged" and second_look["snapshot"] == log[0]["snapshot"]
     assert [row["outcome"] for row in log] == ["new", "unchanged", "new"]
     assert log[1]["snapshot"] == log[2]["snapshot"] and log[0]["snapshot"] != log[1]["snapshot"]
     assert all(row["error"] is None and row["http_status"] == 200 for row in log)

@@ -35,6 +35,7 @@ RANKS = {
     "extract": 2,
     "edits": 2,
     "catalog": 2,
+    "noise": 2,
     # Plain values and helpers every stage may use.
     "models": 1,
     "times": 1,

@@ -175,7 +175,8 @@ def test_verify_finds_a_damaged_blob(tracker, home, httpserver):
         conn.execute("update bodies set data = ? where base is null", [b"tampered"])
     result = tracker("verify", code=3)
     assert "apple version 1: body" in result.stderr and "is damaged" in result.stderr
-    assert "apple version 2: cannot be read" in result.stderr
+    # Fetch 3 is the second look that confirmed version 2: it received the same bytes.
+    assert "apple version 2, apple fetch 3: cannot be read" in result.stderr
 
 
 def test_noisy_html_page_stores_one_version(tracker, home, httpserver):

@@ -7,14 +7,15 @@ version, whatever its origin, is judged, stored and compared the same way.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import Any
 
-from . import robots
+from . import noise, robots
 from .archive import Archive
 from .archive import nightly as kept
 from .archive.items import Pieces, pieces, slots
@@ -30,6 +31,8 @@ from .times import seconds_between
 # A version that is replaced by its predecessor's exact document within this many seconds was a
 # stale cache or a load balancer flip, not an edit: kept as evidence, ranked as noise.
 FLICKER_SECONDS = 30 * 60
+# Seconds between a fetch that shows a changed page and the second look that confirms it.
+CONFIRM_DELAY = 3.0
 
 
 def is_changed(previous: dict | None, document: Document) -> bool:
@@ -51,6 +54,40 @@ def ingest(
 
     `extracted` gives the body's document when it was read elsewhere (on a worker process).
     """
+    judged = observe(archive, source, result, origin, reference, observed_at, extracted)
+    if isinstance(judged, Outcome):
+        return judged
+    return store_version(archive, judged)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A body whose document differs from the last version's, not stored yet (see
+    `second_look`). Both documents have the source's learned noise masked."""
+
+    source: Source
+    result: FetchResult
+    row: dict[str, Any]
+    previous: dict | None
+    document: Document
+    cut: Pieces
+    old: Document | None  # the last version's document masked alike, when masking changed it
+    seen: str
+    origin: str
+    reference: str | None
+
+
+def observe(
+    archive: Archive,
+    source: Source,
+    result: FetchResult,
+    origin: str = "live",
+    reference: str | None = None,
+    observed_at: str | None = None,
+    extracted: Callable[[], Document] | None = None,
+) -> Outcome | Observation:
+    """Record a fetch that proves nothing new (failed, not modified, unchanged) and say how it
+    ended; or hand back what a new version would be made of."""
     seen = observed_at or result.finished_at
     row = fetch_row(archive, source, result, origin, reference, observed_at)
     if result.error:
@@ -75,17 +112,46 @@ def ingest(
         return failed(archive, source, row, UNPARSEABLE, str(exc))
     if fmt != source.format:
         archive.set_format(source.name, fmt)  # `auto` is decided by the first readable body
+    learned = signatures(archive, source.name)
+    document = noise.apply(document, learned)
     cut = pieces(document)
-    if previous is not None and previous["doc_hash"] == cut.document_hash:
-        with archive.transaction():
-            # Noise is evidence too: a body that differs from the last one is kept.
-            row["sha256"] = archive.store_body(source.name, body)
-            archive.touch_snapshot(previous["id"], seen)
-            row |= {"outcome": "unchanged", "snapshot_id": previous["id"]}
-            archive.record_fetch(row)
-        return _outcome(source, row)
+    old = None
+    if previous is not None and previous["doc_hash"] != cut.document_hash and learned:
+        stored = archive.document(previous)
+        masked = noise.apply(stored, learned) if stored is not None else None
+        if masked is not None and masked is not stored:
+            old = masked
+    if previous is not None and cut.document_hash in (previous["doc_hash"], _hash(old)):
+        return unchanged(archive, source, row, body, previous, seen)
+    return Observation(source, result, row, previous, document, cut, old, seen, origin, reference)
+
+
+def unchanged(
+    archive: Archive,
+    source: Source,
+    row: dict[str, Any],
+    body: bytes,
+    previous: dict,
+    seen: str,
+    outcome: str = "unchanged",
+) -> Outcome:
+    """Record a fetch that showed the last version (a flap did not: it is not seen then)."""
     with archive.transaction():
-        digest = archive.store_body(source.name, body)
+        # Noise is evidence too: a body that differs from the last one is kept.
+        row["sha256"] = archive.store_body(source.name, body)
+        if outcome != "flap":
+            archive.touch_snapshot(previous["id"], seen)
+        row |= {"outcome": outcome, "snapshot_id": previous["id"]}
+        archive.record_fetch(row)
+    return _outcome(source, row)
+
+
+def store_version(archive: Archive, observation: Observation) -> Outcome:
+    """Store an observation as a new version and find the edits since the last one."""
+    o = observation
+    body, result, row = o.result.body or b"", o.result, dict(o.row)
+    with archive.transaction():
+        digest = archive.store_body(o.source.name, body)
         row["sha256"] = digest
         snapshot_id = archive.insert_snapshot(
             {
@@ -97,16 +163,26 @@ def ingest(
                 "url": result.url,
                 "final_url": result.final_url or result.url,
                 "bytes": len(body),
-                "first_seen": seen,
-                "last_seen": seen,
-                "origin": origin,
-                "reference": reference,
+                "first_seen": o.seen,
+                "last_seen": o.seen,
+                "origin": o.origin,
+                "reference": o.reference,
             }
         )
-        count = compare(archive, source.name, previous, snapshot_id, seen, document, cut)
+        count = compare(
+            archive, o.source.name, o.previous, snapshot_id, o.seen, o.document, o.cut, old=o.old
+        )
         row |= {"outcome": "new", "snapshot_id": snapshot_id}
         archive.record_fetch(row)
-    return _outcome(source, row, edits=count)
+    return _outcome(o.source, row, edits=count)
+
+
+def signatures(archive: Archive, source: str) -> list[noise.Signature]:
+    return [noise.Signature(r["place"], r["pattern"]) for r in archive.noise(source)]
+
+
+def _hash(document: Document | None) -> str | None:
+    return pieces(document).document_hash if document is not None else None
 
 
 def compare(
@@ -117,6 +193,8 @@ def compare(
     seen: str,
     document: Document,
     cut: Pieces | None = None,
+    *,
+    old: Document | None = None,
 ) -> int:
     """Store this version's document, find the edits since the previous one, note its wording.
 
@@ -124,8 +202,12 @@ def compare(
     alignment needs to judge a window: see `_reduced`).
     """
     count = 0
-    old = archive.document(previous) if previous else None
-    before = archive.open_incident_hashes(previous) if previous is not None else None
+    before = None
+    if old is None and previous is not None:
+        # `old` is given when the learned noise masks the last version differently from how
+        # it was stored: its stored item hashes then say nothing about what changed.
+        old = archive.document(previous)
+        before = archive.open_incident_hashes(previous)
     cut = archive.set_document(snapshot_id, document, cut)
     assert cut is not None
     changed: set[str] | None = None
@@ -273,8 +355,13 @@ def fetch_sources(
     names: Iterable[str] = (),
     policy: Policy | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
+    confirm_delay: float = CONFIRM_DELAY,
 ) -> list[Outcome]:
-    """Fetch the named sources (all when none are named) and ingest each result."""
+    """Fetch the named sources (all when none are named) and ingest each result.
+
+    A page whose document changed is fetched once more `confirm_delay` seconds later (the
+    second look, see `second_look`; 0 turns it off) before a version is stored.
+    """
     policy = policy or Policy()
     wanted = list(names)
     sources = [archive.get_source(n) for n in wanted] if wanted else archive.sources()
@@ -282,22 +369,38 @@ def fetch_sources(
     verdicts = _robots(archive, sources, policy)
     jobs = [_job(archive, source) for source in sources if verdicts[source.name][0]]
     outcomes: list[Outcome] = []
+    pending: dict[str, Observation] = {}
+    last_pending = 0.0
 
-    def store(
-        job: Job, result: FetchResult, extracted: Callable[[], Document] | None = None
-    ) -> None:
-        source = by_name[job.key]
-        result = robots.stamp(result, verdicts[job.key][1])
-        try:
-            outcome = ingest(archive, source, result, extracted=extracted)
-        except Exception as exc:  # noqa: BLE001 - one page must never stop the nightly run
-            detail = f"internal error while storing this page ({exc!r}); please report it"
-            row = fetch_row(archive, source, result)
-            outcome = failed(archive, source, row, UNPARSEABLE, detail)
+    def report(outcome: Outcome, result: FetchResult) -> None:
         outcome = _with_elapsed(outcome, _elapsed(result))
         outcomes.append(outcome)
         if on_outcome:
             on_outcome(outcome)
+
+    def store(
+        job: Job, result: FetchResult, extracted: Callable[[], Document] | None = None
+    ) -> None:
+        nonlocal last_pending
+        source = by_name[job.key]
+        result = robots.stamp(result, verdicts[job.key][1])
+
+        def judge() -> Outcome | None:
+            judged = observe(archive, source, result, extracted=extracted)
+            if isinstance(judged, Outcome):
+                return judged
+            if confirm_delay <= 0 or judged.previous is None or source.name in pending:
+                # A first version has nothing to differ from; its noise is learned the first
+                # time it changes. (A source named twice is looked at twice already.)
+                return store_version(archive, judged)
+            pending[source.name] = judged
+            return None
+
+        outcome = _guarded(archive, source, result, judge)
+        if outcome is not None:
+            report(outcome, result)
+        else:
+            last_pending = time.monotonic()
 
     # Pages are parsed on worker processes while the next ones download, then stored here.
     extractors = Extractors.for_pages(len(jobs))
@@ -331,8 +434,105 @@ def fetch_sources(
     finally:
         if extractors is not None:
             extractors.close()
+    if pending:
+        time.sleep(max(0.0, confirm_delay - (time.monotonic() - last_pending)))
+        # No validators: a 304 would say nothing about the version seen a moment ago.
+        again = [Job(key=name, url=o.source.url) for name, o in pending.items()]
+
+        def confirm(job: Job, result: FetchResult) -> None:
+            first = pending.pop(job.key)
+            result = robots.stamp(result, verdicts[job.key][1])
+            outcome = _guarded(
+                archive, first.source, result, lambda: second_look(archive, first, result)
+            )
+            report(outcome or _outcome(first.source, first.row), first.result)
+
+        fetch_all(again, policy, confirm)
+        for first in pending.values():  # not reached unless the second fetch was cut short
+            report(store_version(archive, first), first.result)
     order = {s.name: i for i, s in enumerate(sources)}
     return sorted(outcomes, key=lambda o: order[o.source])
+
+
+def _guarded(
+    archive: Archive, source: Source, result: FetchResult, judge: Callable[[], Outcome | None]
+) -> Outcome | None:
+    try:
+        return judge()
+    except Exception as exc:  # noqa: BLE001 - one page must never stop the nightly run
+        detail = f"internal error while storing this page ({exc!r}); please report it"
+        row = fetch_row(archive, source, result)
+        return failed(archive, source, row, UNPARSEABLE, detail)
+
+
+def second_look(archive: Archive, first: Observation, result: FetchResult) -> Outcome:
+    """Settle a changed page with a second fetch taken a moment after the first.
+
+    What differs between the two only by digits and tokens is learned as the source's noise
+    first (see `noise.learn`); then, with it masked:
+
+    - the first shows the last version after all: noise only, nothing stored but the body;
+    - the second shows the last version again: a flap (A → B → A), recorded as the first
+      fetch's outcome, its body kept, no version stored;
+    - otherwise the change is real and the first is stored (also when the second could not
+      be read: a change is never lost because the second look failed).
+
+    The second fetch is then ingested as any fetch is (usually `unchanged`; a page still
+    moving in words gives a version of its own).
+    """
+    source = first.source
+    second: Document | None = None
+    if not result.error and not result.not_modified:
+        try:
+            second = _document(archive, source, result)
+        except ExtractionError:
+            second = None
+    if second is None or first.previous is None or _hash(second) == first.cut.document_hash:
+        outcome = store_version(archive, first)
+        ingest(archive, source, result)
+        return outcome
+    previous = first.previous
+    learned = noise.learn(first.document, second)
+    if learned:
+        with archive.transaction():
+            archive.add_noise(
+                source.name, sorted((s.place, s.pattern) for s in learned), first.seen
+            )
+        current = signatures(archive, source.name)
+        stored = archive.document(previous)
+        masked = noise.apply(stored, current) if stored is not None else None
+        document = noise.apply(first.document, current)
+        note = f"noise learned on the second look: {len(learned)} volatile value(s)"
+        first = replace(
+            first,
+            document=document,
+            cut=pieces(document),
+            old=masked if masked is not stored else None,
+            row=first.row | {"detail": note},
+        )
+        second = noise.apply(second, current)
+    last = {previous["doc_hash"], _hash(first.old)}
+    body = first.result.body or b""
+    if first.cut.document_hash in last:
+        outcome = unchanged(archive, source, first.row, body, previous, first.seen)
+    elif _hash(second) in last:
+        seconds = seconds_between(first.seen, result.finished_at)
+        row = first.row | {
+            "detail": f"a different version was served, then the last one again {seconds:.0f} s "
+            "later on the second look: kept as evidence, not stored as a version"
+        }
+        outcome = unchanged(archive, source, row, body, previous, first.seen, "flap")
+    else:
+        outcome = store_version(archive, first)
+    ingest(archive, source, result)
+    return outcome
+
+
+def _document(archive: Archive, source: Source, result: FetchResult) -> Document:
+    body = result.body or b""
+    fmt = _resolve_format(archive, source, body, result)
+    document = extract(fmt, body, result.content_type, source.options, result.final_url)
+    return noise.apply(document, signatures(archive, source.name))
 
 
 def _robots(archive: Archive, sources: list[Source], policy: Policy) -> dict[str, tuple[bool, str]]:

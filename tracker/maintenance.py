@@ -6,13 +6,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from . import noise
 from .archive import Archive
 from .archive.chain import Head, Walk
 from .archive.items import pieces
 from .errors import ExtractionError, TrackerError, VerifyError
 from .extract import SCHEME, detect_format, extract
 from .files import TEMP_PREFIX
-from .ingest import compare
+from .ingest import compare, signatures
 from .models import Document, RebuildReport, Source
 
 
@@ -74,6 +75,8 @@ def _rebuild_source(archive: Archive, source: Source) -> RebuildReport:
     rows = archive.snapshots(source.name)
     edits_before = len(archive.edit_rows(sources=[source.name]))
     changed = unparseable = 0
+    # The noise learned so far, so versions compare as they do when fetched.
+    learned = signatures(archive, source.name)
     with archive.transaction():
         archive.clear_derived(source.name)
         previous: dict | None = None
@@ -91,6 +94,8 @@ def _rebuild_source(archive: Archive, source: Source) -> RebuildReport:
             except ExtractionError:
                 document = None
                 unparseable += 1
+            if document is not None:
+                document = noise.apply(document, learned)
             cut = pieces(document) if document else None
             if (cut.document_hash if cut else None) != row["doc_hash"]:
                 changed += 1

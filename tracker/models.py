@@ -361,7 +361,7 @@ class Outcome:
     """How one observation of one source ended."""
 
     source: str
-    outcome: str  # new, unchanged, not_modified, failed
+    outcome: str  # new, unchanged, not_modified, flap (see ingest.second_look), failed
     error: str | None = None
     detail: str | None = None
     http_status: int | None = None

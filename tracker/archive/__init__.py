@@ -273,7 +273,7 @@ class Archive:
             if not purge:
                 self.db.table("sources").update(source_id, {"removed_at": when})
                 return
-            for table in (*DERIVED, "fetches", "snapshots"):
+            for table in (*DERIVED, "noise", "fetches", "snapshots"):
                 self.db.execute(f"delete from {table} where source_id = ?", [source_id])
             self.db.execute("update bodies set source_id = null where source_id = ?", [source_id])
             wordings.drop_unused(self.db.conn)
@@ -1039,6 +1039,38 @@ class Archive:
 
     def integrity_check(self) -> str:
         return str(next(iter(self.db.query("pragma integrity_check")))["integrity_check"])
+
+    # -- learned noise (see tracker.noise) ---------------------------------------------------
+
+    def noise(self, source: str) -> list[dict[str, Any]]:
+        """The signatures learned for a source, oldest first: place, pattern, learned_at."""
+        return list(
+            self.db.query(
+                "select place, pattern, learned_at from noise where source_id = ? order by id",
+                [self.source_id(source)],
+            )
+        )
+
+    def add_noise(self, source: str, signatures: Iterable[tuple[str, str]], learned_at: str) -> int:
+        """Keep newly learned signatures (known ones are left as they were); how many were new."""
+        source_id = self.source_id(source)
+        added = 0
+        for place, pattern in signatures:
+            cursor = self.db.execute(
+                "insert into noise (source_id, place, pattern, learned_at) "
+                "values (?, ?, ?, ?) on conflict (source_id, place, pattern) do nothing",
+                [source_id, place, pattern, learned_at],
+            )
+            added += cursor.rowcount
+        return added
+
+    def clear_noise(self, source: str) -> int:
+        """Forget what was learned about a source's noise; how many signatures were dropped."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "delete from noise where source_id = ?", [self.source_id(source)]
+            )
+        return int(cursor.rowcount)
 
 
 def _record(row: dict[str, Any]) -> EditRecord:

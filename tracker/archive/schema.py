@@ -461,6 +461,24 @@ def m009_nightly(db: sqlite_utils.Database) -> None:
     db.create_view("edits_atom", ATOM_WITH_LINKS, replace=True)
 
 
+@migrations()
+def m010_noise(db: sqlite_utils.Database) -> None:
+    # What the second look learned about each source: a place on the page and the masked
+    # wording of a value found there that changed between two fetches seconds apart.
+    db.execute(
+        """
+        create table noise (
+          id integer primary key,
+          source_id integer not null references sources(id),
+          place text not null,
+          pattern text not null,
+          learned_at text not null
+        )
+        """
+    )
+    db.execute("create unique index noise_signature on noise (source_id, place, pattern)")
+
+
 # From m011 an edit's old and new are inline (short) or a `wordings` id, and its diff may be
 # op lengths into them: the views read the texts back and rebuild the diff text in SQL.
 _OLD = wordings.text_sql("edits.old", "edits.old_id")

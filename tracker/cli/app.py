@@ -18,6 +18,7 @@ from ..archive import Archive, open_archive
 from ..archive.home import DB_NAME, resolve_home
 from ..edits.classify import FLAGS
 from ..errors import TrackerError
+from ..importers import WaybackPolicy
 from ..publish.records import Filters
 from ..times import user_time
 from .text import rebuild_line
@@ -123,6 +124,43 @@ def archive_for_run(ctx: click.Context, lock: str, create: bool = True) -> Itera
 
 def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def wayback_options(command: Any) -> Any:
+    """How the Wayback Machine is read: pacing, and where its CDX API and captures are."""
+    options = [
+        click.option(
+            "--delay",
+            type=click.FloatRange(0),
+            default=WaybackPolicy.delay,
+            show_default=True,
+            help="Seconds between capture downloads.",
+        ),
+        click.option(
+            "--backoff",
+            type=click.FloatRange(0),
+            default=WaybackPolicy.backoff,
+            show_default=True,
+            help="Seconds to wait after a 429 answer, doubled each time (up to 10 minutes).",
+        ),
+        click.option(
+            "--cdx-url",
+            envvar="TRACKER_WAYBACK_CDX_URL",
+            default=WaybackPolicy.cdx_url,
+            show_default=True,
+            help="CDX API (or set TRACKER_WAYBACK_CDX_URL).",
+        ),
+        click.option(
+            "--archive-url",
+            envvar="TRACKER_WAYBACK_ARCHIVE_URL",
+            default=WaybackPolicy.archive_url,
+            show_default=True,
+            help="Capture server (or set TRACKER_WAYBACK_ARCHIVE_URL).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 def filter_options(command: Any) -> Any:

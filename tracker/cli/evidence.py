@@ -12,7 +12,7 @@ from ..files import atomic_write
 from ..importers import CorroboratePolicy, Corroboration, WaybackPolicy, corroborate
 from ..publish import pages
 from ..text import printable
-from .app import archive_for, cli, echo_json
+from .app import archive_for, cli, echo_json, wayback_options
 
 
 @cli.command()
@@ -78,34 +78,7 @@ _SHOWS = {
     show_default=True,
     help="Captures read before and after the window (all inside it are read, up to 20).",
 )
-@click.option(
-    "--delay",
-    type=click.FloatRange(0),
-    default=WaybackPolicy.delay,
-    show_default=True,
-    help="Seconds between capture downloads.",
-)
-@click.option(
-    "--backoff",
-    type=click.FloatRange(0),
-    default=WaybackPolicy.backoff,
-    show_default=True,
-    help="Seconds to wait after a 429 answer, doubled each time (up to 10 minutes).",
-)
-@click.option(
-    "--cdx-url",
-    envvar="TRACKER_WAYBACK_CDX_URL",
-    default=WaybackPolicy.cdx_url,
-    show_default=True,
-    help="CDX API (or set TRACKER_WAYBACK_CDX_URL).",
-)
-@click.option(
-    "--archive-url",
-    envvar="TRACKER_WAYBACK_ARCHIVE_URL",
-    default=WaybackPolicy.archive_url,
-    show_default=True,
-    help="Capture server (or set TRACKER_WAYBACK_ARCHIVE_URL).",
-)
+@wayback_options
 @click.option(
     "--save-url",
     envvar="TRACKER_WAYBACK_SAVE_URL",

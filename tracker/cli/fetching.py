@@ -83,12 +83,33 @@ def _policy(options: dict[str, Any]) -> Policy:
     )
 
 
+def confirm_option(command: Any) -> Any:
+    """The second look, shared by `fetch` and `run`."""
+    return click.option(
+        "--confirm-delay",
+        default=ingest.CONFIRM_DELAY,
+        show_default=True,
+        envvar="TRACKER_CONFIRM_DELAY",
+        type=click.FloatRange(0),
+        help="Seconds before a changed page is fetched again to confirm the change (what "
+        "differs between the two is learned as noise; 0 turns it off; or set "
+        "TRACKER_CONFIRM_DELAY).",
+    )(command)
+
+
 def _fetch_outcomes(
-    archive: Archive, names: tuple[str, ...], policy: Policy, quiet: bool, as_json: bool
+    archive: Archive,
+    names: tuple[str, ...],
+    policy: Policy,
+    quiet: bool,
+    as_json: bool,
+    confirm_delay: float = ingest.CONFIRM_DELAY,
 ) -> list[Outcome]:
     total = len(names) or len(archive.sources())
     progress = text.Progress(sys.stderr.isatty() and not quiet and not as_json, total=total)
-    outcomes = ingest.fetch_sources(archive, names, policy, on_outcome=progress.outcome)
+    outcomes = ingest.fetch_sources(
+        archive, names, policy, on_outcome=progress.outcome, confirm_delay=confirm_delay
+    )
     progress.done()
     if not outcomes and not as_json:
         click.echo("no sources to fetch: `tracker add NAME|URL` adds one", err=True)
@@ -96,9 +117,14 @@ def _fetch_outcomes(
 
 
 def _run_fetch(
-    archive: Archive, names: tuple[str, ...], policy: Policy, quiet: bool, as_json: bool
+    archive: Archive,
+    names: tuple[str, ...],
+    policy: Policy,
+    quiet: bool,
+    as_json: bool,
+    confirm_delay: float = ingest.CONFIRM_DELAY,
 ) -> int:
-    outcomes = _fetch_outcomes(archive, names, policy, quiet, as_json)
+    outcomes = _fetch_outcomes(archive, names, policy, quiet, as_json, confirm_delay)
     failed = [o for o in outcomes if o.outcome == "failed"]
     if as_json:
         echo_json([o.__dict__ for o in outcomes])
@@ -126,6 +152,7 @@ def _print_new_silent_edits(archive: Archive, outcomes: list[Outcome]) -> None:
 @cli.command()
 @click.argument("names", nargs=-1)
 @policy_options
+@confirm_option
 @base_url_option
 @click.option(
     "-q", "--quiet", is_flag=True, help="Print only failures and new silent edits (for cron)."
@@ -137,6 +164,7 @@ def fetch(
     names: tuple[str, ...],
     quiet: bool,
     as_json: bool,
+    confirm_delay: float,
     base_url: str | None,
     **options: Any,
 ) -> None:
@@ -154,13 +182,14 @@ def fetch(
         for name in names:
             archive.get_source(name)
         link_base = links.base_url(archive, base_url)
-        code = _run_fetch(archive, names, _policy(options), quiet, as_json)
+        code = _run_fetch(archive, names, _policy(options), quiet, as_json, confirm_delay)
         nightly.send_notifications(archive, link_base, quiet or as_json)
     ctx.exit(code)
 
 
 @cli.command()
 @policy_options
+@confirm_option
 @base_url_option
 @click.option(
     "--fail-after",
@@ -183,6 +212,7 @@ def run(
     as_json: bool,
     fail_after: int,
     base_url: str | None,
+    confirm_delay: float,
     **options: Any,
 ) -> None:
     """The nightly job: fetch everything (adding the catalog to an empty archive), refresh
@@ -203,7 +233,7 @@ def run(
             if not quiet and not as_json:
                 click.echo(f"the archive had no sources: added the {added} catalog sources")
         link_base = links.base_url(archive, base_url)
-        outcomes = _fetch_outcomes(archive, (), _policy(options), quiet, as_json)
+        outcomes = _fetch_outcomes(archive, (), _policy(options), quiet, as_json, confirm_delay)
         verdict = runs.judge(archive, outcomes, fail_after)
         if not as_json and not quiet:
             for outcome in outcomes:

@@ -17,7 +17,7 @@ from ..demo import DEFAULT_HOME, run_demo
 from ..importers import ImportSummary, WaybackPolicy, import_git, import_wayback
 from ..models import Outcome
 from . import text
-from .app import archive_for_run
+from .app import archive_for_run, wayback_options
 
 _NOUNS = {"git": "commit", "wayback": "capture"}
 _SHOWN_FAILURES = 20
@@ -149,24 +149,7 @@ def _timestamp(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 @click.option("--format", "fmt", help="Format of the page for a new source (default: auto).")
 @click.option("--from", "start", callback=_timestamp, help="First capture time, YYYYMMDD[hhmmss].")
 @click.option("--to", "end", callback=_timestamp, help="Last capture time, YYYYMMDD[hhmmss].")
-@click.option(
-    "--delay",
-    type=click.FloatRange(0),
-    default=WaybackPolicy.delay,
-    show_default=True,
-    help="Seconds between capture downloads.",
-)
-@click.option(
-    "--backoff",
-    type=click.FloatRange(0),
-    default=WaybackPolicy.backoff,
-    show_default=True,
-    help="Seconds to wait after a 429 answer, doubled each time (up to 10 minutes).",
-)
-@click.option("--cdx-url", default=WaybackPolicy.cdx_url, show_default=True, help="CDX API.")
-@click.option(
-    "--archive-url", default=WaybackPolicy.archive_url, show_default=True, help="Capture server."
-)
+@wayback_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 def import_wayback_command(

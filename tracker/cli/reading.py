@@ -18,22 +18,77 @@ from .app import archive_for, cli, echo_json, filter_options, make_filters
 @click.argument("name")
 @click.option("--at", "at", help="Show the page as it was at this time (ISO 8601, UTC).")
 @click.option("--version", "version", type=int, help="Show this version (ids from `tracker log`).")
+@click.option("--noise", "noise", is_flag=True, help="Show the noise learned for the page instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def show(ctx: click.Context, name: str, at: str | None, version: int | None, as_json: bool) -> None:
+def show(
+    ctx: click.Context,
+    name: str,
+    at: str | None,
+    version: int | None,
+    noise: bool,
+    as_json: bool,
+) -> None:
     """What a page said: its incidents and their updates (latest version by default).
+
+    With --noise: the values the second look found changing between two fetches seconds
+    apart, which are masked before versions are compared (`tracker noise NAME --clear`
+    forgets them).
 
     \b
     Examples:
       tracker show apple
       tracker show github --at 2026-11-20T14:05 --json
+      tracker show example --noise
     """
+    if noise:
+        if at or version is not None:
+            raise UsageError("--noise shows what is learned now: it takes no --at or --version")
+        ctx.invoke(noise_command, name=name, clear=False, as_json=as_json)
+        return
     with archive_for(ctx) as archive:
         page = pages.page_view(archive, name, at=at, version=version)
     if as_json:
         echo_json(page)
     else:
         click.echo(text.page_text(page))
+
+
+@cli.command(name="noise")
+@click.argument("name")
+@click.option("--clear", is_flag=True, help="Forget the noise learned for this source.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def noise_command(ctx: click.Context, name: str, clear: bool, as_json: bool) -> None:
+    """The noise learned for a source, or --clear to forget it.
+
+    When a fetch finds a page changed, the page is fetched again a moment later (`fetch
+    --confirm-delay`); a value that differs between the two only by digits or tokens (a
+    visitor counter, the node that served the page) is learned, with digits as # and tokens
+    as *, and masked in every later version. After --clear the next fetch that sees such a
+    value change learns it again.
+
+    \b
+    Examples:
+      tracker noise example
+      tracker noise example --clear
+    """
+    if clear:
+        with archive_for(ctx, "noise") as archive:
+            archive.get_source_any(name)
+            dropped = archive.clear_noise(name)
+        click.echo(f"{name}: forgot {dropped} noise signature{'s' if dropped != 1 else ''}")
+        return
+    with archive_for(ctx) as archive:
+        view = pages.noise_view(archive, name)
+    if as_json:
+        echo_json(view)
+        return
+    if not view["noise"]:
+        click.echo(f"{name}: no noise learned")
+    for row in view["noise"]:
+        learned = text.human(row["learned_at"])
+        click.echo(text.printable(f"{row['place']:<24} {row['pattern']}  (learned {learned})"))
 
 
 @cli.command()

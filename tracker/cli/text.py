@@ -87,7 +87,7 @@ def log_line(row: dict[str, Any]) -> str:
     version = f"version {row['snapshot']}" if row["snapshot"] else ""
     what = row["outcome"] if not row["error"] else f"failed: {row['error']}"
     line = f"{human(row['started_at']):<23} {what:<22} {status:>3}  {digest:<12}  {version}"
-    if row["error"] and row["detail"]:
+    if row["detail"]:  # why it failed, a flap, noise learned
         line += f"  ({row['detail']})"
     return printable(line.rstrip())
 

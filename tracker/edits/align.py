@@ -226,6 +226,7 @@ def _changed(
             posted_at=after.created_at,
         )
         for name, old, new in _incident_fields(before, after)
+        if not (name == "status" and _announced_status(before, after))
     ]
     return events + _update_events(before, after, seen_at, earlier)
 
@@ -247,6 +248,17 @@ def _incident_fields(before: Incident, after: Incident) -> Iterable[tuple[str, s
         old = before.times.get(name)
         if old and new and _time_changed(old, new):
             yield name, old, new
+
+
+def _announced_status(before: Incident, after: Incident) -> bool:
+    """The incident's new status is the status of an update posted in the same window: the
+    page tells its readers (on pages that show no status of their own, the incident's status
+    is read off its newest update, so every update changes it)."""
+    known = {u.key for u in before.updates}
+    target = _status_label(after.status)
+    return bool(target) and any(
+        _status_label(u.status) == target for u in after.updates if u.key not in known
+    )
 
 
 def is_lifecycle(old: str | None, new: str | None) -> bool:

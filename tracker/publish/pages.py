@@ -51,9 +51,16 @@ def source_rows(archive: Archive) -> list[dict[str, Any]]:
                 "versions": archive.version_count(source.name),
                 "last_fetch": fetches[0]["started_at"] if fetches else None,
                 "last_outcome": fetches[0]["outcome"] if fetches else None,
+                "noise": archive.noise(source.name),
             }
         )
     return rows
+
+
+def noise_view(archive: Archive, name: str) -> dict[str, Any]:
+    """What the second look learned about a source's noise: the JSON of `tracker noise`."""
+    archive.get_source_any(name)
+    return {"source": name, "noise": archive.noise(name)}
 
 
 def page_view(
