@@ -235,6 +235,13 @@ def test_an_older_head_the_chain_no_longer_holds_exits_3(archive):
     assert "is not part of today's intact chain" in result.stderr
 
 
+def test_a_mistyped_head_is_a_usage_error_not_a_verdict(archive):
+    for typo in ("zz", "9ca041e", "g" * 16):
+        result = archive("verify", "--head", typo, code=2)
+        assert "is not a chain head: give its hash, 12 to 64 hex digits" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
 def test_report_and_feed_show_the_head_and_link_raw_bodies(archive, tmp_path):
     head = archive.json("verify", "--json")["head"]
     out = tmp_path / "report"

@@ -27,6 +27,7 @@ from tracker.models import Source
 
 FIXTURES = Path(__file__).parent / "fixtures"
 V0 = FIXTURES / "archive-v0"
+V1 = FIXTURES / "archive-v1"
 PAYLOAD = json.loads((FIXTURES / "formats" / "statuspage-incidents.json").read_text())
 
 
@@ -291,6 +292,60 @@ def test_an_archive_of_the_previous_release_reads_the_same_after_upgrade(tracker
     assert "ok" in tracker("verify").stdout
 
 
+def _view_rows(path: Path) -> dict[str, list[tuple]]:
+    with sqlite3.connect(path) as conn:
+        return {
+            view: conn.execute(f"select * from {view}").fetchall()
+            for view in ("edits_readable", "edits_atom")
+        }
+
+
+def test_an_archive_with_inline_wordings_reads_the_same_once_each_is_stored_once(tracker):
+    shutil.copytree(V1 / "home", tracker.home, dirs_exist_ok=True)
+    db = tracker.home / "tracker.db"
+    views = _view_rows(db)
+    with sqlite3.connect(db) as conn:
+        texts = conn.execute("select sum(length(data)) from update_items").fetchone()[0]
+    for name in ("gcp", "airbrake", "apple"):
+        expected = json.loads((V1 / f"show-{name}.json").read_text())
+        assert tracker.json("show", name, "--json") == expected
+    assert tracker.json("changes", "--all", "--json") == json.loads(
+        (V1 / "changes.json").read_text()
+    )
+    # Datasette's views give every row and column as before, diff text included.
+    assert _view_rows(db) == views
+    assert any(row[-4] and "{+" in row[-4] for row in views["edits_readable"])
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select sum(length(data)) from update_items").fetchone()[0] < texts
+        assert conn.execute("select count(*) from edits where old_id or new_id").fetchone()[0]
+        # Only lengths are kept of a diff whose ops rebuild its old and new texts.
+        diffs = [json.loads(d) for (d,) in conn.execute("select diff from edits")]
+    assert diffs and all(isinstance(v, int) for d in diffs for _, v in d)
+    assert "checked 7 versions: ok" in tracker("verify").stdout
+    # Recomputed from the raw bodies, the edits are the same (under new row ids).
+    assert tracker("rebuild").exit_code == 0
+    rebuilt = tracker.json("changes", "--all", "--json")
+    before = json.loads((V1 / "changes.json").read_text())
+    assert [dict(c, id=None) for c in rebuilt] == [dict(c, id=None) for c in before]
+
+
+def test_a_wording_is_stored_once_and_edits_read_back_whole(home, repo, tracker):
+    imported(home, repo[0]).close()
+    with sqlite3.connect(home / "tracker.db") as conn:
+        counts = conn.execute("select count(*), count(distinct hash) from wordings").fetchone()
+        inline = conn.execute(
+            "select count(*) from edits where length(old) >= 48 or length(new) >= 48"
+        ).fetchone()[0]
+    assert counts[0] == counts[1] > 0 and inline == 0
+    changes = tracker.json("changes", "--all", "--json")
+    edited = [c for c in changes if c["kind"] == "update_edited"]
+    assert edited and all(c["new"] and "Reworded" in c["new"] for c in edited)
+    for change in edited:
+        ops = change["diff"]
+        assert "".join(t for op, t in ops if op <= 0) == change["old"]
+        assert "".join(t for op, t in ops if op >= 0) == change["new"]
+
+
 def test_a_run_killed_while_storing_bodies_leaves_an_archive_that_verifies(tmp_path, tracker):
     path = tmp_path / "repo"
     versions = history(300, incidents=60)
@@ -349,3 +404,31 @@ def test_gc_drops_leftovers_and_reports_sizes(home, repo, tracker):
     assert "hash chain" in refused.stderr
     assert tracker.json("gc", "--json")["removed"]["orphan_bodies"] == 0
     assert "ok" in tracker("verify").stdout
+
+
+_WORDS = st.lists(
+    st.sampled_from(["30", "percent", "of", "users", "some", "ünïcode", "日本", "😀", "%", " "]),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(old=st.one_of(st.none(), _WORDS), new=_WORDS)
+def test_a_diff_kept_as_lengths_reads_back_the_same_in_python_and_sql(old, new):
+    from tracker.archive import wordings
+    from tracker.edits.worddiff import normalize, word_diff
+    from tracker.text import marked_diff
+
+    old = normalize(old) if old is not None else None
+    new = normalize(new)
+    ops = tuple((int(op), text) for op, text in word_diff(old or "", new))
+    stored = wordings.compact_diff(ops, old, new)
+    assert all(isinstance(length, int) for _, length in json.loads(stored))
+    assert wordings.expand_diff(stored, old, new) == ops
+    # The views rebuild the same text in SQL, counting characters as Python does.
+    conn = sqlite3.connect(":memory:")
+    sql = wordings.diff_text_sql("e.diff", "e.old", "e.new")
+    conn.execute("create table e (diff text, old text, new text)")
+    conn.execute("insert into e values (?, ?, ?)", [stored, old, new])
+    (text,) = conn.execute(f"select {sql} from e").fetchone()
+    assert (text or "") == marked_diff(ops)

@@ -3,7 +3,8 @@
 Tables: sources, fetches (every attempt, kept forever), snapshots (distinct versions), bodies
 (every distinct raw body, delta-compressed: `blobs`), incident_items / update_items / layouts
 (each version's document as item versions: `items`), update_versions (every wording each update
-has had), incidents (latest known header of each incident) and edits (derived edit events).
+has had), incidents (latest known header of each incident), edits (derived edit events) and
+wordings (each long text of update items and edits, stored once: `wordings`).
 Raw bodies are the source of truth; everything derived can be rebuilt from them.
 """
 
@@ -21,7 +22,7 @@ import sqlite_utils
 
 from ..errors import ReadOnlyError, UsageError, VerifyError
 from ..models import Document, EditEvent, EditRecord, Evidence, Source, edit_entry_id
-from . import chain
+from . import chain, wordings
 from .blobs import BodyStore
 from .home import DB_NAME, read_only_reason, resolve_home, run_lock
 from .items import Pieces, assemble, canonical, pieces
@@ -29,6 +30,8 @@ from .schema import migrations
 
 # Tables computed from the raw bodies: `rebuild` recomputes them, `remove --purge` drops them.
 DERIVED = ("edits", "update_versions", "incidents", "update_items", "incident_items", "layouts")
+# The migration after which an upgraded archive is compacted (VACUUM) once.
+COMPACTING = "m011_compact"
 # update_versions with last_seen / last_snapshot read through for wordings still shown.
 _WORDINGS = """
     select uv.id, uv.source_id, uv.incident_key, uv.update_key, uv.text, uv.text_hash,
@@ -115,6 +118,15 @@ class Archive:
                 self.db.execute("rollback")
                 raise
             self.db.execute("commit")
+            # Once each wording is stored once (m011) the rewritten rows leave pages half
+            # empty: compact the file once, so an upgraded archive shrinks on disk too.
+            if (
+                COMPACTING in {m.name for m in pending}
+                and self.db.execute(
+                    "select 1 from edits union all select 1 from update_items limit 1"
+                ).fetchone()
+            ):
+                self.db.execute("vacuum")
 
     def close(self) -> None:
         self.db.close()
@@ -264,6 +276,7 @@ class Archive:
             for table in (*DERIVED, "noise", "fetches", "snapshots"):
                 self.db.execute(f"delete from {table} where source_id = ?", [source_id])
             self.db.execute("update bodies set source_id = null where source_id = ?", [source_id])
+            wordings.drop_unused(self.db.conn)
             self._documents.pop(source_id, None)
             self.db.execute("delete from sources where id = ?", [source_id])
 
@@ -414,12 +427,22 @@ class Archive:
             r["slot"]: json.loads(r["data"])
             for r in self.db.query(f"select slot, data from incident_items where {alive}", params)
         }
-        updates = {
+        stored = {
             (r["incident_slot"], r["slot"]): json.loads(r["data"])
             for r in self.db.query(
                 f"select incident_slot, slot, data from update_items where {alive}", params
             )
         }
+        known = wordings.texts(
+            self.db.conn, (i for data in stored.values() for i in wordings.field_ids(data))
+        )
+        try:
+            updates = {key: wordings.read_update(data, known) for key, data in stored.items()}
+        except KeyError as exc:
+            raise VerifyError(
+                f"version {row['id']}'s document cannot be rebuilt: wording {exc} is missing; "
+                "`tracker rebuild` re-reads it from its raw body"
+            ) from exc
         try:
             return assemble(layout, headers, updates)
         except KeyError as exc:
@@ -536,7 +559,14 @@ class Archive:
                 db.execute(
                     "insert into update_items (source_id, incident_slot, slot, hash, data, since) "
                     "values (?, ?, ?, ?, ?, ?)",
-                    [source_id, slot, update_slot, update_hash, canonical(data), snapshot_id],
+                    [
+                        source_id,
+                        slot,
+                        update_slot,
+                        update_hash,
+                        canonical(wordings.stored_update(db, data)),
+                        snapshot_id,
+                    ],
                 )
             for item_id, _ in open_updates.values():
                 db.execute("update update_items set until = ? where id = ?", [snapshot_id, item_id])
@@ -673,6 +703,7 @@ class Archive:
         source_id = self.source_id(source)
         after_sha256 = self.snapshot(after_id)["sha256"]
         before_sha256 = before["sha256"] if before else None
+        conn = self.db.conn
         rows = [
             {
                 "source_id": source_id,
@@ -692,9 +723,8 @@ class Archive:
                 "incident_title": e.incident_title,
                 "update_key": e.update_key,
                 "field": e.field,
-                "old": e.old,
-                "new": e.new,
-                "diff": json.dumps([list(op) for op in e.diff], ensure_ascii=False),
+                **_texts(conn, e.old, e.new),
+                "diff": wordings.compact_diff(e.diff, e.old, e.new),
                 "silent": int(e.silent),
                 "backdated": int(e.backdated),
                 "revert": int(e.revert),
@@ -728,6 +758,7 @@ class Archive:
         source_id = self.source_id(source)
         for table in DERIVED:
             self.db.execute(f"delete from {table} where source_id = ?", [source_id])
+        wordings.drop_unused(self.db.conn)
         self._documents.pop(source_id, None)
 
     # -- reading edits -------------------------------------------------------------------------
@@ -765,7 +796,9 @@ class Archive:
             where.append("sources.name = ? and edits.incident_key = ?")
             params.extend(incident)
         sql = f"""
-            select edits.*, sources.name as source, sources.url as source_url,
+            select edits.*, {wordings.text_sql("edits.old", "edits.old_id")} as old_text,
+              {wordings.text_sql("edits.new", "edits.new_id")} as new_text,
+              sources.name as source, sources.url as source_url,
               b.sha256 as b_sha256, b.first_seen as b_first_seen, b.last_seen as b_last_seen,
               b.origin as b_origin, b.reference as b_reference,
               coalesce(b.final_url, b.url) as b_url,
@@ -1047,9 +1080,9 @@ def _record(row: dict[str, Any]) -> EditRecord:
         incident_title=row["incident_title"] or "",
         update_key=row["update_key"],
         field=row["field"],
-        old=row["old"],
-        new=row["new"],
-        diff=tuple((int(op), text) for op, text in json.loads(row["diff"] or "[]")),
+        old=row["old_text"],
+        new=row["new_text"],
+        diff=wordings.expand_diff(row["diff"], row["old_text"], row["new_text"]),
         silent=bool(row["silent"]),
         backdated=bool(row["backdated"]),
         revert=bool(row["revert"]),
@@ -1132,6 +1165,13 @@ class _EarlierTexts(Mapping[tuple[str, str], frozenset[str]]):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+def _texts(conn: sqlite3.Connection, old: str | None, new: str | None) -> dict[str, Any]:
+    """An edit's old and new as stored: inline when short, else named by wording id."""
+    old_text, old_id = wordings.split(wordings.ref(conn, old))
+    new_text, new_id = wordings.split(wordings.ref(conn, new))
+    return {"old": old_text, "old_id": old_id, "new": new_text, "new_id": new_id}
 
 
 def _text_hash(text: str) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import sqlite_utils
 from sqlite_utils import Migrations
 
 from ..models import edit_entry_id
-from . import chain
+from . import chain, wordings
+from .items import canonical
 
 migrations = Migrations("status-tracker")
 
@@ -474,3 +477,49 @@ def m010_noise(db: sqlite_utils.Database) -> None:
         """
     )
     db.execute("create unique index noise_signature on noise (source_id, place, pattern)")
+
+
+# From m011 an edit's old and new are inline (short) or a `wordings` id, and its diff may be
+# op lengths into them: the views read the texts back and rebuild the diff text in SQL.
+_OLD = wordings.text_sql("edits.old", "edits.old_id")
+_NEW = wordings.text_sql("edits.new", "edits.new_id")
+_COMPACT_DIFF_TEXT = wordings.diff_text_sql("edits.diff", _OLD, _NEW)
+READABLE_COMPACT = READABLE_WITH_LINKS.replace(
+    "edits.old, edits.new,", f"{_OLD} as old, {_NEW} as new,"
+).replace(_DIFF_TEXT, _COMPACT_DIFF_TEXT)
+ATOM_COMPACT = (
+    ATOM_WITH_LINKS.replace("coalesce(edits.old, '')", f"coalesce({_OLD}, '')")
+    .replace("coalesce(edits.new, '')", f"coalesce({_NEW}, '')")
+    .replace(_DIFF_TEXT, _COMPACT_DIFF_TEXT)
+)
+
+
+@migrations()
+def m011_compact(db: sqlite_utils.Database) -> None:
+    """Each long wording stored once; an edit's diff as op lengths into its old and new.
+
+    Update items and edits name their long texts by a `wordings` id instead of repeating
+    them. Only derived tables change (no evidence row, so the chain's guards stay on).
+    """
+    conn = db.conn
+    db.execute(
+        "create table wordings (id integer primary key, hash blob not null, text text not null)"
+    )
+    db.execute("create unique index wordings_hash on wordings (hash)")
+    db.table("edits").add_column("old_id", int)
+    db.table("edits").add_column("new_id", int)
+    rows = conn.execute("select id, old, new, diff from edits order by id").fetchall()
+    for edit_id, old, new, diff in rows:
+        ops = json.loads(diff or "[]")
+        old_text, old_id = wordings.split(wordings.ref(conn, old))
+        new_text, new_id = wordings.split(wordings.ref(conn, new))
+        conn.execute(
+            "update edits set old = ?, old_id = ?, new = ?, new_id = ?, diff = ? where id = ?",
+            [old_text, old_id, new_text, new_id, wordings.compact_diff(ops, old, new), edit_id],
+        )
+    rows = conn.execute("select id, data from update_items order by id").fetchall()
+    for item_id, data in rows:
+        stored = canonical(wordings.stored_update(conn, json.loads(data)))
+        conn.execute("update update_items set data = ? where id = ?", [stored, item_id])
+    db.create_view("edits_readable", READABLE_COMPACT, replace=True)
+    db.create_view("edits_atom", ATOM_COMPACT, replace=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from .. import maintenance
@@ -28,9 +30,22 @@ def rebuild(ctx: click.Context, names: tuple[str, ...]) -> None:
         click.echo(rebuild_line(report))
 
 
+def _head_hash(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"[0-9a-fA-F]{12,64}", value.strip()):
+        raise click.BadParameter(
+            f"{value!r} is not a chain head: give its hash, 12 to 64 hex digits, as `tracker "
+            "verify`, the report's footer or the feed's subtitle printed it"
+        )
+    return value.strip().lower() if value else value
+
+
 @cli.command()
 @click.option(
-    "--head", "head", metavar="HASH", help="Check that this older head is part of today's chain."
+    "--head",
+    "head",
+    metavar="HASH",
+    callback=_head_hash,
+    help="Check that this older head is part of today's chain.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print what was checked as JSON.")
 @click.pass_context
