@@ -210,8 +210,8 @@ class Archive:
 
     def _source_row(self, name: str, include_removed: bool = False) -> dict[str, Any] | None:
         where = "name = ?" if include_removed else "name = ? and removed_at is null"
-        rows = list(self.db.table("sources").rows_where(where, [name]))
-        return rows[0] if rows else None
+        # A plain query: rows_where would list the tables first, on every fetch.
+        return next(iter(self.db.query(f"select * from sources where {where}", [name])), None)
 
     def source_id(self, name: str) -> int:
         row = self._source_row(name, include_removed=True)
