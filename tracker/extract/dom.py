@@ -89,6 +89,16 @@ def attr(node: Node, name: str) -> str | None:
     return attributes[name] or ""
 
 
+def enclosed_by(node: Node, ids: Collection[int]) -> bool:
+    """Whether an element enclosing `node` (not `node` itself) is one of `ids` (`mem_id`s)."""
+    parent = node.parent
+    while parent is not None:
+        if parent.mem_id in ids:
+            return True
+        parent = parent.parent
+    return False
+
+
 def ancestor(node: Node, class_name: str) -> Node | None:
     """The nearest enclosing element carrying `class_name`."""
     parent = node.parent

@@ -137,17 +137,8 @@ def _narrow(root: Node, select: str | None, ignore: list[str]) -> Node:
             "may have changed, or an error page was served",
         )
     chosen = {node.mem_id for node in matched}
-    kept = [node.html or "" for node in matched if not _inside(node, chosen)]
+    kept = [node.html or "" for node in matched if not dom.enclosed_by(node, chosen)]
     return parse_markup(FORMAT, "\n".join(kept))
-
-
-def _inside(node: Node, chosen: set[int]) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if parent.mem_id in chosen:
-            return True
-        parent = parent.parent
-    return False
 
 
 def _select(root: Node, selector: str, option: str) -> list[Node]:

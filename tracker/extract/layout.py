@@ -133,23 +133,11 @@ def _is_incident_group(members: list[Node]) -> bool:
 
 def _nested(members: list[Node]) -> bool:
     ids = {member.mem_id for member in members}
-    for member in members[:3]:
-        parent = member.parent
-        while parent is not None:
-            if parent.mem_id in ids:
-                return True
-            parent = parent.parent
-    return False
+    return any(dom.enclosed_by(member, ids) for member in members[:3])
 
 
 def _contains(outer: list[Node], inner: Node) -> bool:
-    ids = {member.mem_id for member in outer}
-    parent = inner.parent
-    while parent is not None:
-        if parent.mem_id in ids:
-            return True
-        parent = parent.parent
-    return False
+    return dom.enclosed_by(inner, {member.mem_id for member in outer})
 
 
 def _title(member: Node) -> Node | None:
@@ -276,12 +264,7 @@ def _incident(
 def _inside_title(node: Node, title: Node | None) -> bool:
     if title is None:
         return False
-    parent: Node | None = node
-    while parent is not None:
-        if parent.mem_id == title.mem_id:
-            return True
-        parent = parent.parent
-    return False
+    return node.mem_id == title.mem_id or dom.enclosed_by(node, (title.mem_id,))
 
 
 def _update(block: Node, skip: set[int], reference: datetime | None) -> Update | None:
