@@ -274,8 +274,9 @@ def _hunk_findings(hunk: _Hunk, old_text: str, new_text: str, listing: bool) -> 
     return found
 
 
-_COORDINATOR = re.compile(r"^\s*(?:,|and\b|or\b|&)|(?:,|\band|\bor|&)\s*$", re.IGNORECASE)
-_BESIDE_COORDINATOR = re.compile(r"(?:,|\band|\bor|&)\s*\||\|\s*(?:,|and\b|or\b|&)", re.IGNORECASE)
+# A list's joint at the start or at the end of a stretch of text: ", X", "and X", "X and".
+_LEADING_JOINT = re.compile(r"\s*(?:,|and\b|or\b|&)", re.IGNORECASE)
+_TRAILING_JOINT = re.compile(r"(?:,|\band|\bor|&)\s*$", re.IGNORECASE)
 _CONJUNCT_WORDS = 4
 
 
@@ -285,8 +286,6 @@ def _conjunct_findings(hunk: _Hunk, old_text: str, new_text: str) -> dict[str, s
     At most one word may be replaced alongside ("Git performance" → "Git, website, and API
     services")."""
     gone, new = _word_delta(hunk)
-    if len(gone) > 1 and len(new) > 1:
-        return {}
     if hunk.inserted.strip() and len(gone) <= 1 and 0 < len(new) <= _CONJUNCT_WORDS:
         text, start, end, flag = new_text, hunk.new_start, hunk.new_end, "scope_widened"
         changed, verb = hunk.inserted, "added to"
@@ -295,8 +294,13 @@ def _conjunct_findings(hunk: _Hunk, old_text: str, new_text: str) -> dict[str, s
         changed, verb = hunk.deleted, "taken out of"
     else:
         return {}
-    beside = text[max(0, start - 6) : start] + "|" + text[end : end + 6]
-    if not (_COORDINATOR.search(changed) or _BESIDE_COORDINATOR.search(beside)):
+    # The joint is in the change ("and errors") or right beside it ("SSH and | HTTPS Git").
+    if not (
+        _LEADING_JOINT.match(changed)
+        or _TRAILING_JOINT.search(changed)
+        or _TRAILING_JOINT.search(text[:start])
+        or _LEADING_JOINT.match(text[end:])
+    ):
         return {}
     what = _clip(changed.strip(" ,&"))
     return {flag: f'"{what}" {verb} the list of what is affected'}
