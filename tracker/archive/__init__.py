@@ -772,8 +772,10 @@ class Archive:
         silent: bool = False,
         incident: tuple[str, str] | None = None,
         edit_id: int | None = None,
+        versions: Iterable[int] | None = None,
     ) -> list[dict[str, Any]]:
-        """Edit rows joined with their source and both snapshots, most significant first."""
+        """Edit rows joined with their source and both snapshots, most significant first;
+        `versions` keeps the edits that these snapshots brought."""
         where = ["1 = 1"]
         params: list[Any] = []
         if edit_id is not None:
@@ -790,6 +792,10 @@ class Archive:
             kind_list = list(kinds)
             where.append(f"edits.kind in ({', '.join('?' for _ in kind_list)})")
             params.extend(kind_list)
+        if versions is not None:
+            ids = list(versions)
+            where.append(f"edits.after_snapshot in ({', '.join('?' for _ in ids) or 'null'})")
+            params.extend(ids)
         if silent:
             where.append("edits.silent = 1")
         if incident:

@@ -140,13 +140,11 @@ def _run_fetch(
 
 def _print_new_silent_edits(archive: Archive, outcomes: list[Outcome]) -> None:
     """With -q, the silent edits this run found, in full: the one thing cron should mail."""
-    versions = {o.snapshot_id for o in outcomes if o.outcome == "new" and o.edits}
+    versions = [o.snapshot_id for o in outcomes if o.outcome == "new" and o.edits]
     if not versions:
         return
-    names = sorted({o.source for o in outcomes if o.snapshot_id in versions})
-    for record in archive.edit_records(sources=names, silent=True):
-        if record.after.snapshot_id in versions:
-            click.echo(text.change_text(record, color=False))
+    for record in archive.edit_records(silent=True, versions=versions):
+        click.echo(text.change_text(record, color=False))
 
 
 @cli.command()
