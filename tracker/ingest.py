@@ -35,11 +35,6 @@ FLICKER_SECONDS = 30 * 60
 CONFIRM_DELAY = 3.0
 
 
-def is_changed(previous: dict | None, document: Document) -> bool:
-    """The one place that decides whether an observation is a new version."""
-    return previous is None or previous["doc_hash"] != pieces(document).document_hash
-
-
 def ingest(
     archive: Archive,
     source: Source,
