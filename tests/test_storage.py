@@ -432,3 +432,29 @@ def test_a_diff_kept_as_lengths_reads_back_the_same_in_python_and_sql(old, new):
     conn.execute("insert into e values (?, ?, ?)", [stored, old, new])
     (text,) = conn.execute(f"select {sql} from e").fetchone()
     assert (text or "") == marked_diff(ops)
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [
+        ("gcp-incidents.json", "gcp"),
+        ("statuspage-incidents.json", "statuspage"),
+        ("slack-history.json", "slack"),
+        ("apple-system-status-2013-imessage.js", "apple"),
+        ("statuspage-page.html", "statuspage"),
+        ("statuspage-history.atom", "feed"),
+    ],
+)
+def test_a_version_hashed_from_its_items_has_the_whole_document_hash(name, fmt):
+    """The hash that says a fetch showed nothing new is made part by part from the items'
+    own texts: it must be the hash of the whole document's canonical JSON, non-ASCII too."""
+    from tracker.archive.items import pieces
+
+    body = (FIXTURES / "formats" / name).read_bytes()
+    document = extract(fmt, body, None, {}, None)
+    assert document.incidents
+    assert pieces(document).document_hash == document.hash()
+    renamed = copy.deepcopy(document.to_dict())
+    renamed["incidents"][0]["title"] = "São Paulo — région dégradée ✓"
+    changed = type(document).from_dict(renamed)
+    assert pieces(changed).document_hash == changed.hash() != document.hash()
