@@ -30,7 +30,11 @@ import zstandard
 
 from ..errors import VerifyError
 
-KEYFRAME_EVERY = 32  # a read decompresses at most this many bodies
+# A read decompresses at most this many bodies. A delta of a large page that changed in one
+# place is ~100 bytes and its keyframe tens of KB: as deep as `git gc --aggressive` packs
+# (250), the keyframes no longer outweigh the history. A step of a read costs one copy of
+# the body, so even a 3 MB page reads back from the deepest delta in a fraction of a second.
+KEYFRAME_EVERY = 256
 KEYFRAME_LEVEL = 9  # a keyframe is written once per chain: worth a slower, smaller encoding
 DELTA_LEVEL = 3
 MAX_WINDOW_LOG = 27  # 128 MiB: what every zstd decoder accepts by default
