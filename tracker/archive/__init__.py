@@ -22,7 +22,7 @@ import sqlite_utils
 
 from ..errors import ReadOnlyError, UsageError, VerifyError
 from ..models import Document, EditEvent, EditRecord, Evidence, Source, edit_entry_id
-from . import chain, wordings
+from . import chain, sql, wordings
 from .blobs import BodyStore
 from .home import DB_NAME, read_only_reason, resolve_home, run_lock
 from .items import Pieces, assemble, canonical, pieces
@@ -214,10 +214,11 @@ class Archive:
         return next(iter(self.db.query(f"select * from sources where {where}", [name])), None)
 
     def source_id(self, name: str) -> int:
-        row = self._source_row(name, include_removed=True)
+        # Asked for several times for every fetch stored: one plain statement.
+        row = self.db.conn.execute("select id from sources where name = ?", [name]).fetchone()
         if row is None:
             raise UsageError(f"no source named {name!r}; `tracker sources` lists them")
-        return int(row["id"])
+        return int(row[0])
 
     def get_source(self, name: str) -> Source:
         row = self._source_row(name)
@@ -284,15 +285,14 @@ class Archive:
 
     def latest_snapshots(self, source: str, count: int = 1) -> list[dict[str, Any]]:
         """The newest `count` snapshots of a source, newest first."""
-        return list(
-            self.db.query(
-                "select * from snapshots where source_id = ? order by id desc limit ?",
-                [self.source_id(source), count],
-            )
+        return sql.rows(
+            self.db.conn,
+            "select * from snapshots where source_id = ? order by id desc limit ?",
+            [self.source_id(source), count],
         )
 
     def snapshot(self, snapshot_id: int) -> dict[str, Any]:
-        rows = list(self.db.query("select * from snapshots where id = ?", [snapshot_id]))
+        rows = sql.rows(self.db.conn, "select * from snapshots where id = ?", [snapshot_id])
         if not rows:
             raise UsageError(f"no snapshot {snapshot_id}; `tracker log NAME` lists them")
         return rows[0]
@@ -330,8 +330,7 @@ class Archive:
         return rows[0] if rows else None
 
     def insert_snapshot(self, values: dict[str, Any]) -> int:
-        table = self.db.table("snapshots").insert(values)
-        return int(table.last_pk or 0)
+        return sql.insert(self.db.conn, "snapshots", values)
 
     def touch_snapshot(self, snapshot_id: int, seen_at: str) -> None:
         self.db.execute(
@@ -363,11 +362,11 @@ class Archive:
         return list(self.db.query(sql, params))
 
     def has_reference(self, source: str, origin: str, reference: str) -> bool:
-        rows = self.db.query(
+        row = self.db.conn.execute(
             "select 1 from fetches where source_id = ? and origin = ? and reference = ? limit 1",
             [self.source_id(source), origin, reference],
-        )
-        return any(True for _ in rows)
+        ).fetchone()
+        return row is not None
 
     # -- bodies ----------------------------------------------------------------------------
 
@@ -391,14 +390,12 @@ class Archive:
         Call inside the transaction that records the fetch naming it.
         """
         source_id = self.source_id(source)
-        rows = list(
-            self.db.query(
-                "select sha256 from fetches where source_id = ? and sha256 is not null "
-                "order by id desc limit 1",
-                [source_id],
-            )
-        )
-        previous = rows[0]["sha256"] if rows else None
+        row = self.db.conn.execute(
+            "select sha256 from fetches where source_id = ? and sha256 is not null "
+            "order by id desc limit 1",
+            [source_id],
+        ).fetchone()
+        previous = row[0] if row else None
         return self.blobs.put(body, source_id, previous)
 
     # -- documents -------------------------------------------------------------------------
@@ -742,8 +739,7 @@ class Archive:
             }
             for e in events
         ]
-        if rows:
-            self.db.table("edits").insert_all(rows)
+        sql.insert_many(self.db.conn, "edits", rows)
         return len(rows)
 
     def mark_flicker(self, snapshot_ids: Iterable[int]) -> None:
@@ -1050,11 +1046,10 @@ class Archive:
 
     def noise(self, source: str) -> list[dict[str, Any]]:
         """The signatures learned for a source, oldest first: place, pattern, learned_at."""
-        return list(
-            self.db.query(
-                "select place, pattern, learned_at from noise where source_id = ? order by id",
-                [self.source_id(source)],
-            )
+        return sql.rows(
+            self.db.conn,
+            "select place, pattern, learned_at from noise where source_id = ? order by id",
+            [self.source_id(source)],
         )
 
     def add_noise(self, source: str, signatures: Iterable[tuple[str, str]], learned_at: str) -> int:

@@ -29,6 +29,7 @@ import sqlite_utils
 import zstandard
 
 from ..errors import VerifyError
+from . import sql
 
 # A read decompresses at most this many bodies. A delta of a large page that changed in one
 # place is ~100 bytes and its keyframe tens of KB: as deep as `git gc --aggressive` packs
@@ -68,6 +69,7 @@ class BodyStore:
     def __init__(self, db: sqlite_utils.Database, legacy_root: Path):
         self.db = db
         self.root = legacy_root
+        self._legacy_files = legacy_root.is_dir()
         self._cache: OrderedDict[str, bytes] = OrderedDict()
         self._cached_bytes = 0
 
@@ -127,7 +129,10 @@ class BodyStore:
         return body
 
     def exists(self, digest: str) -> bool:
-        return self.stored_in_database(digest) or self.legacy_path(digest).exists()
+        if self.stored_in_database(digest):
+            return True
+        # An archive that never had body files never gets any: none to look for.
+        return self._legacy_files and self.legacy_path(digest).exists()
 
     def stored_in_database(self, digest: str) -> bool:
         return self._row(digest) is not None
@@ -148,8 +153,8 @@ class BodyStore:
         self._cached_bytes = 0
 
     def _row(self, digest: str) -> dict[str, Any] | None:
-        rows = list(
-            self.db.query("select sha256, base, depth, size from bodies where sha256 = ?", [digest])
+        rows = sql.rows(
+            self.db.conn, "select sha256, base, depth, size from bodies where sha256 = ?", [digest]
         )
         return rows[0] if rows else None
 
@@ -158,10 +163,10 @@ class BodyStore:
         chain: list[dict[str, Any]] = []
         wanted: str | None = digest
         while wanted is not None:
-            rows = list(
-                self.db.query(
-                    "select sha256, base, depth, size, data from bodies where sha256 = ?", [wanted]
-                )
+            rows = sql.rows(
+                self.db.conn,
+                "select sha256, base, depth, size, data from bodies where sha256 = ?",
+                [wanted],
             )
             if not rows:
                 if not chain:

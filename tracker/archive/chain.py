@@ -23,6 +23,7 @@ from typing import Any
 import sqlite_utils
 
 from ..models import Head
+from . import sql
 
 GENESIS = "0" * 64
 # What `stored_head` gives when the archive's note of its head cannot be read.
@@ -144,7 +145,7 @@ def append(db: sqlite_utils.Database, values: dict[str, Any]) -> int:
         previous, row, _source(db, row["source_id"]), _snapshot(db, row.get("snapshot_id"))
     )
     row["chain"] = sealed
-    db.table("fetches").insert(row)
+    sql.insert(db.conn, "fetches", row)
     if head is not None and head.count >= 0:
         count = head.count + 1
     else:
@@ -183,9 +184,9 @@ def stored_head(db: sqlite_utils.Database) -> Head | None:
 
 
 def install_triggers(db: sqlite_utils.Database) -> None:
-    for name, sql in TRIGGERS.items():
+    for name, statement in TRIGGERS.items():
         db.execute(f"drop trigger if exists {name}")
-        db.execute(sql)
+        db.execute(statement)
 
 
 def missing_triggers(db: sqlite_utils.Database) -> list[str]:
