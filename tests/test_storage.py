@@ -463,3 +463,76 @@ def test_a_version_hashed_from_its_items_has_the_whole_document_hash(name, fmt):
     renamed["incidents"][0]["title"] = "São Paulo — région dégradée ✓"
     changed = type(document).from_dict(renamed)
     assert pieces(changed).document_hash == changed.hash() != document.hash()
+
+
+def _fts_ok(path: Path) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute("insert into wordings_fts (wordings_fts) values ('integrity-check')")
+
+
+def test_update_wordings_are_stored_once_and_searched_the_same_after_upgrade(tracker):
+    """An older archive kept every wording twice (update_versions and wordings) with the
+    full-text index on the first: after the upgrade the text is stored once, update_versions
+    reads as it did, and a search finds the same wordings."""
+    shutil.copytree(V1 / "home", tracker.home, dirs_exist_ok=True)
+    db = tracker.home / "tracker.db"
+    columns = (
+        "id, source_id, incident_key, update_key, text, text_hash, posted_at, status, "
+        "first_seen, last_seen, first_snapshot, last_snapshot, open"
+    )
+    queries = ("mitigated", '"optical maintenance"', "congestion OR some", "users")
+    with sqlite3.connect(db) as conn:
+        before = conn.execute(f"select {columns} from update_versions order by id").fetchall()
+        found = {
+            query: sorted(
+                conn.execute(
+                    "select uv.incident_key, uv.update_key, uv.first_snapshot "
+                    "from update_versions_fts join update_versions uv "
+                    "on uv.id = update_versions_fts.rowid where update_versions_fts match ?",
+                    [query],
+                ).fetchall()
+            )
+            for query in queries
+        }
+    assert all(found.values())
+    for query in queries:
+        hits = tracker.json("search", query, "--json")
+        assert (
+            sorted((h["incident"], h["update"], h["first_snapshot"]) for h in hits)
+            == (found[query])
+        )
+    with sqlite3.connect(db) as conn:
+        assert conn.execute(f"select {columns} from update_versions order by id").fetchall() == (
+            before
+        )
+        tables = {r[0] for r in conn.execute("select name from sqlite_master")}
+        assert "update_versions_fts" not in tables and "update_wordings" in tables
+        # No text is kept twice: each wording an update had is one row of wordings.
+        assert not conn.execute(
+            "select 1 from pragma_table_info('update_wordings') where name = 'text'"
+        ).fetchone()
+    _fts_ok(db)
+    # Rebuilt from the raw bodies, and a source purged: the index follows the wordings.
+    assert tracker("rebuild").exit_code == 0
+    _fts_ok(db)
+    assert sorted(
+        (h["incident"], h["update"]) for h in tracker.json("search", "mitigated", "--json")
+    ) == sorted((i, u) for i, u, _ in found["mitigated"])
+    with sqlite3.connect(db) as conn:
+        assert conn.execute(f"select {columns} from update_versions order by id").fetchall()
+
+
+def test_a_wording_searched_is_one_index_entry_whatever_shows_it(home, repo, tracker):
+    path, _ = repo
+    imported(home, path).close()
+    db = home / "tracker.db"
+    _fts_ok(db)
+    with sqlite3.connect(db) as conn:
+        shown = conn.execute("select count(distinct wording_id) from update_wordings").fetchone()
+        indexed = conn.execute("select count(*) from wordings_fts_docsize").fetchone()
+        texts = conn.execute("select count(*) from wordings").fetchone()
+    assert indexed == texts and shown[0] <= texts[0]
+    hits = tracker.json("search", '"Reworded"', "--json")
+    assert hits and all("[Reworded]" in h["snippet"] for h in hits)
+    assert tracker("gc").exit_code == 0
+    _fts_ok(db)

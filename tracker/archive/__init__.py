@@ -10,7 +10,6 @@ Raw bodies are the source of truth; everything derived can be rebuilt from them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
@@ -29,9 +28,9 @@ from .items import Pieces, assemble, canonical, pieces
 from .schema import migrations
 
 # Tables computed from the raw bodies: `rebuild` recomputes them, `remove --purge` drops them.
-DERIVED = ("edits", "update_versions", "incidents", "update_items", "incident_items", "layouts")
-# The migration after which an upgraded archive is compacted (VACUUM) once.
-COMPACTING = "m011_compact"
+DERIVED = ("edits", "update_wordings", "incidents", "update_items", "incident_items", "layouts")
+# The migrations after which an upgraded archive is compacted (VACUUM) once.
+COMPACTING = {"m011_compact", "m012_wordings_searched"}
 # update_versions with last_seen / last_snapshot read through for wordings still shown.
 _WORDINGS = """
     select uv.id, uv.source_id, uv.incident_key, uv.update_key, uv.text, uv.text_hash,
@@ -118,10 +117,10 @@ class Archive:
                 self.db.execute("rollback")
                 raise
             self.db.execute("commit")
-            # Once each wording is stored once (m011) the rewritten rows leave pages half
-            # empty: compact the file once, so an upgraded archive shrinks on disk too.
+            # Once each wording is stored once (m011, m012) the rewritten rows leave pages
+            # half empty: compact the file once, so an upgraded archive shrinks on disk too.
             if (
-                COMPACTING in {m.name for m in pending}
+                COMPACTING & {m.name for m in pending}
                 and self.db.execute(
                     "select 1 from edits union all select 1 from update_items limit 1"
                 ).fetchone()
@@ -606,7 +605,7 @@ class Archive:
             closing |= {
                 r["incident_key"]
                 for r in self.db.query(
-                    "select distinct incident_key from update_versions "
+                    "select distinct incident_key from update_wordings "
                     "where source_id = ? and open = 1",
                     [source_id],
                 )
@@ -639,11 +638,11 @@ class Archive:
                 text = update.text
                 self.db.execute(
                     """
-                    insert into update_versions
-                      (source_id, incident_key, update_key, text, text_hash, posted_at, status,
+                    insert into update_wordings
+                      (source_id, incident_key, update_key, wording_id, posted_at, status,
                        first_seen, last_seen, first_snapshot, last_snapshot, open)
-                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
-                    on conflict (source_id, incident_key, update_key, text_hash) do update set
+                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+                    on conflict (source_id, incident_key, update_key, wording_id) do update set
                       last_seen = excluded.last_seen, last_snapshot = excluded.last_snapshot,
                       posted_at = excluded.posted_at, status = excluded.status, open = 1
                     """,
@@ -651,8 +650,7 @@ class Archive:
                         source_id,
                         incident.key,
                         update.key,
-                        text,
-                        _text_hash(text),
+                        wordings.ref_id(self.db.conn, text),
                         update.posted_at,
                         update.status,
                         seen_at,
@@ -676,7 +674,7 @@ class Archive:
         if not tips:
             return
         self.db.execute(
-            "update update_versions set open = 0, last_seen = max(last_seen, ?), "
+            "update update_wordings set open = 0, last_seen = max(last_seen, ?), "
             "last_snapshot = ? where source_id = ? and open = 1 "
             "and incident_key in (select value from json_each(?))",
             [tips[0]["last_seen"], tips[0]["id"], source_id, json.dumps(incident_keys)],
@@ -856,15 +854,15 @@ class Archive:
         sql = f"""
             select sources.name as source, update_versions.*,
               incidents.title as incident_title,
-              snippet(update_versions_fts, 0, '[', ']', ' … ', 16) as snippet
-            from update_versions_fts
-              join ({_WORDINGS}) update_versions
-                on update_versions.id = update_versions_fts.rowid
+              snippet(wordings_fts, 0, '[', ']', ' … ', 16) as snippet
+            from wordings_fts
+              join update_wordings uw on uw.wording_id = wordings_fts.rowid
+              join ({_WORDINGS}) update_versions on update_versions.id = uw.id
               join sources on sources.id = update_versions.source_id
               left join incidents on incidents.source_id = update_versions.source_id
                 and incidents.key = update_versions.incident_key
-            where update_versions_fts match ? {where}
-            order by update_versions_fts.rank, update_versions.first_seen
+            where wordings_fts match ? {where}
+            order by wordings_fts.rank, update_versions.first_seen
         """
         try:
             return list(self.db.query(sql, params))
@@ -1158,7 +1156,7 @@ class _EarlierTexts(Mapping[tuple[str, str], frozenset[str]]):
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         rows = self._db.execute(
-            "select distinct incident_key, update_key from update_versions "
+            "select distinct incident_key, update_key from update_wordings "
             "where source_id = ? and first_snapshot <= ?",
             [self._source_id, self._up_to],
         )
@@ -1173,10 +1171,6 @@ def _texts(conn: sqlite3.Connection, old: str | None, new: str | None) -> dict[s
     old_text, old_id = wordings.split(wordings.ref(conn, old))
     new_text, new_id = wordings.split(wordings.ref(conn, new))
     return {"old": old_text, "old_id": old_id, "new": new_text, "new_id": new_id}
-
-
-def _text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _source(row: dict[str, Any]) -> Source:
