@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import drop_guards
+from conftest import Tracker, drop_guards
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -536,3 +536,41 @@ def test_a_wording_searched_is_one_index_entry_whatever_shows_it(home, repo, tra
     assert hits and all("[Reworded]" in h["snippet"] for h in hits)
     assert tracker("gc").exit_code == 0
     _fts_ok(db)
+
+
+def test_an_archive_kept_open_while_another_process_stores_goes_on_as_a_fresh_one(
+    tmp_path, repo, tracker
+):
+    """The rows alive at a source's newest version are remembered between versions: when
+    another process stores versions (or rebuilds) meanwhile, they are read again."""
+    path, versions = repo
+    archive = Archive(tracker.home)
+    stamp = "@%d"
+    half, later = stamp % (1_681_372_800 + 30 * 600), stamp % (1_681_372_800 + 60 * 600)
+    import_git(archive, path, "incidents.json", source="airbrake", fmt="statuspage", until=half)
+    # Its own process, its own connection: more versions, then the rows rebuilt.
+    tracker("import", "git", str(path), "incidents.json", "--source", "airbrake", "--until", later)
+    import_git(archive, path, "incidents.json", source="airbrake", fmt="statuspage")
+    archive.close()
+    assert "ok" in tracker("verify").stdout
+    with sqlite3.connect(tracker.home / "tracker.db") as conn:  # one live row per incident
+        assert not conn.execute(
+            "select slot from incident_items where until is null group by slot having count(*) > 1"
+        ).fetchall()
+    kept = tracker.json("changes", "--all", "--json")
+    (tmp_path / "fresh").mkdir()
+    fresh = Archive(tmp_path / "fresh")
+    import_git(fresh, path, "incidents.json", source="airbrake", fmt="statuspage")
+    fresh.close()
+    again = Tracker(tmp_path / "fresh").json("changes", "--all", "--json")
+    assert len(kept) > 10
+    assert [dict(c, id=None) for c in kept] == [dict(c, id=None) for c in again]
+    # Every version reads back as the page it was.
+    for index in (10, 40, 70, len(versions) - 1):
+        moment = 1_681_372_800 + index * 600 + 60  # a minute after that commit
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
+        shown = tracker.json("show", "airbrake", "--at", when, "--json")
+        wanted = Tracker(tmp_path / "fresh").json("show", "airbrake", "--at", when, "--json")
+        assert {k: v for k, v in shown.items() if k != "snapshot"} == {
+            k: v for k, v in wanted.items() if k != "snapshot"
+        }

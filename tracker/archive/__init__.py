@@ -99,6 +99,9 @@ class Archive:
         self.blobs = BodyStore(self.db, home / "blobs")
         # The newest version recorded of each source: {source_id: (snapshot id, document)}.
         self._documents: dict[int, tuple[int, Document]] = {}
+        # The incident rows alive at the newest version of each source, as `_record_items`
+        # left them: {source_id: ((count, max id), {slot: (id, hash, header_hash)})}.
+        self._open_items: dict[int, tuple[tuple[int, int], dict[str, tuple[int, str, str]]]] = {}
         pending = migrations.pending(self.db)
         if pending and read_only:
             self.db.close()
@@ -145,6 +148,7 @@ class Archive:
                 self.db.execute("rollback to nested")
                 self.db.execute("release nested")
                 self._documents.clear()
+                self._open_items.clear()
                 self.blobs.forget()
                 raise
             self.db.execute("release nested")
@@ -155,6 +159,7 @@ class Archive:
         except BaseException:
             self.db.execute("rollback")
             self._documents.clear()
+            self._open_items.clear()
             self.blobs.forget()
             raise
         self.db.execute("commit")
@@ -278,6 +283,7 @@ class Archive:
             self.db.execute("update bodies set source_id = null where source_id = ?", [source_id])
             wordings.drop_unused(self.db.conn)
             self._documents.pop(source_id, None)
+            self._open_items.pop(source_id, None)
             self.db.execute("delete from sources where id = ?", [source_id])
 
     # -- snapshots and fetches ---------------------------------------------------------------
@@ -454,11 +460,33 @@ class Archive:
         """
         if not previous.get("layout_id"):
             return None
-        rows = self.db.query(
-            "select slot, hash from incident_items where source_id = ? and until is null",
-            [previous["source_id"]],
-        )
-        return {r["slot"]: r["hash"] for r in rows}
+        return {slot: row[1] for slot, row in self._open_rows(previous["source_id"]).items()}
+
+    def _open_rows(self, source_id: int) -> dict[str, tuple[int, str, str]]:
+        """{slot: (id, hash, header_hash)} of the incident rows alive at the newest version.
+
+        Kept from the last `_record_items` while the rows are as it left them (their count and
+        newest id say so): a version of a large page would otherwise read them all twice.
+        """
+        db = self.db.conn
+        mark = db.execute(
+            "select count(*), coalesce(max(id), 0) from incident_items "
+            "where source_id = ? and until is null",
+            [source_id],
+        ).fetchone()
+        cached = self._open_items.get(source_id)
+        if cached is not None and cached[0] == tuple(mark):
+            return cached[1]
+        rows = {
+            r[0]: (r[1], r[2], r[3])
+            for r in db.execute(
+                "select slot, id, hash, header_hash from incident_items "
+                "where source_id = ? and until is null",
+                [source_id],
+            )
+        }
+        self._open_items[source_id] = ((int(mark[0]), int(mark[1])), rows)
+        return rows
 
     def set_document(
         self, snapshot_id: int, document: Document | None, cut: Pieces | None = None
@@ -501,30 +529,27 @@ class Archive:
 
     def _record_items(self, source_id: int, snapshot_id: int, cut: Pieces) -> None:
         db = self.db.conn
-        open_rows = {
-            r[0]: (r[1], r[2], r[3])
-            for r in db.execute(
-                "select slot, id, hash, header_hash from incident_items "
-                "where source_id = ? and until is null",
-                [source_id],
-            )
-        }
+        open_rows = dict(self._open_rows(source_id))
+        self._open_items.pop(source_id, None)
+        alive: dict[str, tuple[int, str, str]] = {}
         for slot in cut.order:
             piece = cut.incidents[slot]
             current = open_rows.pop(slot, None)
             if current is not None and current[1] == piece.hash:
+                alive[slot] = current
                 continue
             if current is not None and current[2] == piece.header_hash:
                 db.execute(
                     "update incident_items set hash = ? where id = ?", [piece.hash, current[0]]
                 )
+                alive[slot] = (current[0], piece.hash, current[2])
             else:
                 if current is not None:
                     db.execute(
                         "update incident_items set until = ? where id = ?",
                         [snapshot_id, current[0]],
                     )
-                db.execute(
+                inserted = db.execute(
                     "insert into incident_items (source_id, slot, hash, header_hash, data, since) "
                     "values (?, ?, ?, ?, ?, ?)",
                     [
@@ -536,6 +561,7 @@ class Archive:
                         snapshot_id,
                     ],
                 )
+                alive[slot] = (int(inserted.lastrowid or 0), piece.hash, piece.header_hash)
             open_updates = {
                 r[0]: (r[1], r[2])
                 for r in db.execute(
@@ -573,6 +599,8 @@ class Archive:
                 "where source_id = ? and incident_slot = ? and until is null",
                 [snapshot_id, source_id, slot],
             )
+        newest = max((row[0] for row in alive.values()), default=0)
+        self._open_items[source_id] = ((len(alive), newest), alive)
 
     # -- derived history -----------------------------------------------------------------------
 
@@ -754,6 +782,7 @@ class Archive:
             self.db.execute(f"delete from {table} where source_id = ?", [source_id])
         wordings.drop_unused(self.db.conn)
         self._documents.pop(source_id, None)
+        self._open_items.pop(source_id, None)
 
     # -- reading edits -------------------------------------------------------------------------
 
