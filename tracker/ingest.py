@@ -43,16 +43,40 @@ def ingest(
     origin: str = "live",
     reference: str | None = None,
     observed_at: str | None = None,
-    extracted: Callable[[], Document] | None = None,
+    extracted: Callable[[], Reading] | None = None,
 ) -> Outcome:
     """Judge one fetched body and store what it proves. Nothing stored is ever altered.
 
-    `extracted` gives the body's document when it was read elsewhere (on a worker process).
+    `extracted` gives the body's reading when it was read elsewhere (on a worker process);
+    it is read again here when the source's noise was learned anew since.
     """
     judged = observe(archive, source, result, origin, reference, observed_at, extracted)
     if isinstance(judged, Outcome):
         return judged
     return store_version(archive, judged)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A body's document with the source's learned noise masked, and that document cut."""
+
+    document: Document
+    cut: Pieces
+    learned: tuple[noise.Signature, ...]  # the signatures masked
+
+
+def read(
+    fmt: str,
+    body: bytes,
+    content_type: str | None,
+    options: dict,
+    url: str | None,
+    learned: tuple[noise.Signature, ...],
+) -> Reading:
+    """Extract, mask and cut one body: all of it runs on a parsing worker in a large check, so
+    the process that stores versions is left to store them."""
+    document = noise.apply(extract(fmt, body, content_type, options, url), learned)
+    return Reading(document, pieces(document), learned)
 
 
 @dataclass(frozen=True)
@@ -79,7 +103,7 @@ def observe(
     origin: str = "live",
     reference: str | None = None,
     observed_at: str | None = None,
-    extracted: Callable[[], Document] | None = None,
+    extracted: Callable[[], Reading] | None = None,
 ) -> Outcome | Observation:
     """Record a fetch that proves nothing new (failed, not modified, unchanged) and say how it
     ended; or hand back what a new version would be made of."""
@@ -98,18 +122,17 @@ def observe(
     body = result.body or b""
     try:
         fmt = _resolve_format(archive, source, body, result)
-        document = (
-            extracted()
-            if extracted is not None
-            else extract(fmt, body, result.content_type, source.options, result.final_url)
-        )
+        reading = extracted() if extracted is not None else None
+        if fmt != source.format:
+            archive.set_format(source.name, fmt)  # `auto` is decided by the first readable body
+        learned = tuple(signatures(archive, source.name))
+        if reading is None or reading.learned != learned:
+            reading = read(
+                fmt, body, result.content_type, source.options, result.final_url, learned
+            )
     except ExtractionError as exc:
         return failed(archive, source, row, UNPARSEABLE, str(exc))
-    if fmt != source.format:
-        archive.set_format(source.name, fmt)  # `auto` is decided by the first readable body
-    learned = signatures(archive, source.name)
-    document = noise.apply(document, learned)
-    cut = pieces(document)
+    document, cut = reading.document, reading.cut
     old = None
     if previous is not None and previous["doc_hash"] != cut.document_hash and learned:
         stored = archive.document(previous)
@@ -374,7 +397,7 @@ def fetch_sources(
             on_outcome(outcome)
 
     def store(
-        job: Job, result: FetchResult, extracted: Callable[[], Document] | None = None
+        job: Job, result: FetchResult, extracted: Callable[[], Reading] | None = None
     ) -> None:
         nonlocal last_pending
         source = by_name[job.key]
@@ -406,9 +429,10 @@ def fetch_sources(
         if extractors is None or source.format == "auto" or result.error or not result.body:
             store(job, result)
         else:
-            args = (source.format, result.body, result.content_type, source.options)
-            future = extractors.submit(*args, result.final_url)
-            waiting.append((job, result, future, (*args, result.final_url)))
+            learned = tuple(signatures(archive, source.name))
+            url, options = result.final_url, source.options
+            args = (source.format, result.body, result.content_type, options, url, learned)
+            waiting.append((job, result, extractors.submit(read, *args), args))
         drain(everything=False)
 
     def drain(everything: bool) -> None:
@@ -417,7 +441,7 @@ def fetch_sources(
             if ready is None and not everything:
                 return
             job, result, future, args = waiting.pop(ready or 0)
-            store(job, result, lambda: outcome(future, *args))  # noqa: B023 - called now
+            store(job, result, lambda: outcome(future, read, *args))  # noqa: B023 - called now
 
     for source in sources:
         allowed, reason = verdicts[source.name]
