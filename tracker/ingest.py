@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -437,11 +437,18 @@ def fetch_sources(
 
     def drain(everything: bool) -> None:
         while waiting:
-            ready = next((i for i, w in enumerate(waiting) if w[2].done()), None)
-            if ready is None and not everything:
+            if everything:  # waited for outside the transaction, which never waits on a worker
+                wait([w[2] for w in waiting], return_when=FIRST_COMPLETED)
+            ready = [w for w in waiting if w[2].done()]
+            if not ready:
                 return
-            job, result, future, args = waiting.pop(ready or 0)
-            store(job, result, lambda: outcome(future, read, *args))  # noqa: B023 - called now
+            # The pages read by now are stored in one transaction: one commit, one sync of the
+            # journal, for them all; each page's writes are still all or nothing (a savepoint).
+            with archive.transaction():
+                for entry in ready:
+                    waiting.remove(entry)
+                    job, result, future, args = entry
+                    store(job, result, partial(outcome, future, read, *args))
 
     for source in sources:
         allowed, reason = verdicts[source.name]

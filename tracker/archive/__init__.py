@@ -214,10 +214,11 @@ class Archive:
         return next(iter(self.db.query(f"select * from sources where {where}", [name])), None)
 
     def source_id(self, name: str) -> int:
-        row = self._source_row(name, include_removed=True)
+        # A plain execute (no savepoint around it): recording one fetch asks this many times.
+        row = self.db.execute("select id from sources where name = ?", [name]).fetchone()
         if row is None:
             raise UsageError(f"no source named {name!r}; `tracker sources` lists them")
-        return int(row["id"])
+        return int(row[0])
 
     def get_source(self, name: str) -> Source:
         row = self._source_row(name)
@@ -391,15 +392,12 @@ class Archive:
         Call inside the transaction that records the fetch naming it.
         """
         source_id = self.source_id(source)
-        rows = list(
-            self.db.query(
-                "select sha256 from fetches where source_id = ? and sha256 is not null "
-                "order by id desc limit 1",
-                [source_id],
-            )
-        )
-        previous = rows[0]["sha256"] if rows else None
-        return self.blobs.put(body, source_id, previous)
+        row = self.db.execute(
+            "select sha256 from fetches where source_id = ? and sha256 is not null "
+            "order by id desc limit 1",
+            [source_id],
+        ).fetchone()
+        return self.blobs.put(body, source_id, row[0] if row else None)
 
     # -- documents -------------------------------------------------------------------------
 

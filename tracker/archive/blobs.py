@@ -144,10 +144,11 @@ class BodyStore:
         self._cached_bytes = 0
 
     def _row(self, digest: str) -> dict[str, Any] | None:
-        rows = list(
-            self.db.query("select sha256, base, depth, size from bodies where sha256 = ?", [digest])
-        )
-        return rows[0] if rows else None
+        # A plain execute: every fetch asks this twice, and `db.query` wraps each in a savepoint.
+        row = self.db.execute(
+            "select sha256, base, depth, size from bodies where sha256 = ?", [digest]
+        ).fetchone()
+        return dict(zip(("sha256", "base", "depth", "size"), row, strict=True)) if row else None
 
     def _chain(self, digest: str) -> list[dict[str, Any]] | None:
         """The rows from `digest` back to its keyframe (or to a body already in the cache)."""

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
+from sqlite_utils.db import jsonify_if_needed
 
 from ..models import Head
 
@@ -144,7 +145,14 @@ def append(db: sqlite_utils.Database, values: dict[str, Any]) -> int:
         previous, row, _source(db, row["source_id"]), _snapshot(db, row.get("snapshot_id"))
     )
     row["chain"] = sealed
-    db.table("fetches").insert(row)
+    # One plain INSERT: the table is known to exist, so sqlite-utils' look at the schema and
+    # its savepoint around each write are statements a busy check does not need.
+    names = ", ".join(f'"{name}"' for name in row)
+    marks = ", ".join("?" for _ in row)
+    db.execute(
+        f"insert into fetches ({names}) values ({marks})",
+        [jsonify_if_needed(value) for value in row.values()],
+    )
     if head is not None and head.count >= 0:
         count = head.count + 1
     else:
