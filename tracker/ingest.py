@@ -58,10 +58,15 @@ def ingest(
 
 @dataclass(frozen=True)
 class Reading:
-    """A body's document with the source's learned noise masked, and that document cut."""
+    """A body's document with the source's learned noise masked, and that document cut.
 
-    document: Document
-    cut: Pieces
+    `document` and `cut` are None when the document is the one `read` was told the last
+    version has (`known`): recording an unchanged page needs nothing but that.
+    """
+
+    document: Document | None
+    cut: Pieces | None
+    document_hash: str
     learned: tuple[noise.Signature, ...]  # the signatures masked
 
 
@@ -72,11 +77,16 @@ def read(
     options: dict,
     url: str | None,
     learned: tuple[noise.Signature, ...],
+    known: str | None = None,
 ) -> Reading:
     """Extract, mask and cut one body: all of it runs on a parsing worker in a large check, so
-    the process that stores versions is left to store them."""
+    the process that stores versions is left to store them (and for an unchanged page, is
+    sent no document back at all)."""
     document = noise.apply(extract(fmt, body, content_type, options, url), learned)
-    return Reading(document, pieces(document), learned)
+    cut = pieces(document)
+    if cut.document_hash == known:
+        return Reading(None, None, cut.document_hash, learned)
+    return Reading(document, cut, cut.document_hash, learned)
 
 
 @dataclass(frozen=True)
@@ -126,13 +136,22 @@ def observe(
         if fmt != source.format:
             archive.set_format(source.name, fmt)  # `auto` is decided by the first readable body
         learned = tuple(signatures(archive, source.name))
-        if reading is None or reading.learned != learned:
+        known = previous["doc_hash"] if previous else None
+        if (
+            reading is None
+            or reading.learned != learned
+            or (reading.document is None and reading.document_hash != known)
+        ):
             reading = read(
                 fmt, body, result.content_type, source.options, result.final_url, learned
             )
     except ExtractionError as exc:
         return failed(archive, source, row, UNPARSEABLE, str(exc))
+    if reading.document is None:  # the last version's document, as the worker was told
+        assert previous is not None
+        return unchanged(archive, source, row, body, previous, seen)
     document, cut = reading.document, reading.cut
+    assert cut is not None
     old = None
     if previous is not None and previous["doc_hash"] != cut.document_hash and learned:
         stored = archive.document(previous)
@@ -430,8 +449,10 @@ def fetch_sources(
             store(job, result)
         else:
             learned = tuple(signatures(archive, source.name))
+            previous = latest(archive, source.name)
+            known = previous["doc_hash"] if previous else None
             url, options = result.final_url, source.options
-            args = (source.format, result.body, result.content_type, options, url, learned)
+            args = (source.format, result.body, result.content_type, options, url, learned, known)
             waiting.append((job, result, extractors.submit(read, *args), args))
         drain(everything=False)
 
