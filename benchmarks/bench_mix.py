@@ -115,6 +115,13 @@ def size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def stored_bytes(archive: Archive, home: Path) -> tuple[int, int]:
+    """(bytes of stored bodies, bytes of the whole data directory), the log checkpointed."""
+    archive.db.execute("pragma wal_checkpoint(truncate)")
+    (bodies,) = archive.db.execute("select coalesce(sum(length(data)), 0) from bodies").fetchone()
+    return bodies, size(home)
+
+
 def main() -> None:
     state = State()
     server = serve(state)
@@ -125,6 +132,7 @@ def main() -> None:
     planted: dict[str, int] = {}
     floor_rss = 0.0
     times, floors = [], []
+    grown: list[tuple[int, int]] = []  # (bodies, everything) after each round
     with tempfile.TemporaryDirectory() as temp:
         home = os.environ.get("BENCH_HOME") or temp  # BENCH_HOME=DIR keeps the archive
         archive = Archive(Path(home))
@@ -147,6 +155,7 @@ def main() -> None:
             times.append(time.perf_counter() - started)
             failed = [o for o in outcomes if o.outcome == "failed"]
             assert not failed, failed[:2]
+            grown.append(stored_bytes(archive, Path(home)))
         fetched = archive.db.execute("select count(*) from fetches").fetchone()[0]
         # Each kind of page on its own, next to its own floor (no change planted: noise only).
         split = {}
@@ -190,7 +199,19 @@ def main() -> None:
         f"  second looks          {second} pages fetched twice; the full check includes a "
         f"{CONFIRM_DELAY:g} s pause a round ({pause:.0f} ms/page)"
     )
-    print(f"  archive after the run {stored / 1024 / 1024:.1f} MB")
+    print(f"  archive after the run {stored / 1024 / 1024:.1f} MB (target 3 MB)")
+    (first_bodies, first_all), (last_bodies, last_all) = grown[0], grown[-1]
+    rounds = max(1, len(grown) - 1)
+    print(
+        f"    after the first round {first_all / 1024 / 1024:.1f} MB (bodies "
+        f"{first_bodies / 1024 / 1024:.1f} MB, the rest what was read from them: incidents, "
+        f"updates, wordings, search index)"
+    )
+    print(
+        f"    each later round      +{(last_all - first_all) / rounds / 1024:.0f} KB (bodies "
+        f"+{(last_bodies - first_bodies) / rounds / 1024:.0f} KB) for "
+        f"{(fetched - total) / rounds:.0f} fetches, every one a distinct body"
+    )
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(

@@ -236,3 +236,61 @@ def test_statuspage_times_anywhere_in_datetimes_range(moment: datetime, field: s
         update[field] = moment.isoformat()
     document = extract("statuspage", json.dumps(payload).encode(), "application/json")
     check(lambda: document)
+
+
+def _element_texts(payload: str) -> list[str]:
+    """Each element's exact text, found by decoding the array from its start."""
+    decoder = json.JSONDecoder()
+    at, texts = payload.index("[") + 1, []
+    while True:
+        at = len(payload) - len(payload[at:].lstrip())
+        if payload[at] == "]":
+            return texts
+        _, stop = decoder.raw_decode(payload, at)
+        texts.append(payload[at:stop])
+        at = len(payload) - len(payload[stop:].lstrip())
+        at += 1 if payload[at] == "," else 0
+
+
+_GCP = json.loads(
+    (Path(__file__).parent / "fixtures" / "formats" / "gcp-incidents.json").read_text()
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["reword", "add", "drop", "layout", "same"]), st.integers(0, 99)),
+        min_size=1,
+        max_size=10,
+    )
+)
+def test_a_history_read_element_by_element_reads_as_a_whole_parse_would(steps):
+    """Version after version, incidents.json is read reusing what the last version shared
+    with it at its start and end: each element's text, and the document, are what reading
+    the version on its own gives."""
+    from tracker.extract import extract
+    from tracker.extract.decode import object_texts
+    from tracker.extract.markup import fragment_to_text
+
+    incidents = [dict(_GCP[0], id=f"inc{n}", external_desc=f"Incident {n}") for n in range(8)]
+    indent: int | None = 2
+    for step, n in steps:
+        if step == "reword" and incidents:
+            target = incidents[n % len(incidents)]
+            target["external_desc"] += f" (update {n})"
+        elif step == "add":
+            incidents.insert(n % (len(incidents) + 1), dict(_GCP[0], id=f"new{n}"))
+        elif step == "drop" and incidents:
+            incidents.pop(n % len(incidents))
+        elif step == "layout":
+            indent = None if indent else 2
+        payload = json.dumps(incidents, indent=indent, ensure_ascii=n % 2 == 0)
+        assert object_texts(payload) == _element_texts(payload)
+        document = extract("gcp", payload.encode(), "application/json", {}, None)
+        keys = list(dict.fromkeys(i["id"] for i in incidents))
+        assert [i.key for i in document.incidents] == keys
+        titles: dict[str, str] = {}
+        for incident in incidents:
+            titles.setdefault(incident["id"], fragment_to_text(incident["external_desc"]))
+        assert [i.title for i in document.incidents] == [titles[k] for k in keys]

@@ -310,3 +310,30 @@ def table_counts(home: Path) -> dict[str, int]:
             table: conn.execute(f"select count(*) from {table}").fetchone()[0]
             for table in ("snapshots", "fetches", "edits", "update_versions")
         }
+
+
+def test_a_path_that_became_a_directory_stops_the_import_with_one_line(tracker, tmp_path):
+    """Versions are read a few ahead of the one being stored: an error met reading ahead is
+    raised when its commit's turn comes, after the commits before it are stored."""
+    repo = Repo(tmp_path / "scraper")
+    first = repo.commit("2023-04-13T09:00:00+02:00", {FILE: ORIGINAL})
+    second = repo.commit("2023-04-13T10:00:00+02:00", {FILE: ORIGINAL.replace(BEFORE, AFTER)})
+    repo.git("rm", "-q", FILE)
+    later = repo.commit("2023-04-13T11:00:00+02:00", {f"{FILE}/part.json": ORIGINAL})
+    for hour in range(12, 20):  # more commits after it than are read ahead
+        repo.commit(f"2023-04-13T{hour}:00:00+02:00", {f"{FILE}/part.json": b"[%d]" % hour})
+    done = tracker(
+        "import",
+        "git",
+        str(repo.path),
+        FILE,
+        "--source",
+        "airbrake",
+        "--format",
+        "statuspage",
+        code=2,
+    )
+    assert f"{FILE} is a tree in {later}, not a file" in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    shown = tracker("log", "airbrake", "--json")
+    assert sorted(f["reference"] for f in json.loads(shown.stdout)) == sorted([first, second])

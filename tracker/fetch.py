@@ -256,7 +256,7 @@ def _judge(common: dict, body: bytes) -> FetchResult:
         detail = f"HTTP {status}: a bot-protection challenge page was served instead of the page"
     elif not 200 <= status < 300:
         kind, detail = _status_failure(status, headers)
-    elif not body.strip():
+    elif not body or body.isspace():  # (strip() would copy a large body)
         kind, detail = EMPTY, f"HTTP {status} with an empty body"
     return FetchResult(finished_at=now_iso(), body=body, error=kind, detail=detail, **common)
 

@@ -10,7 +10,6 @@ Raw bodies are the source of truth; everything derived can be rebuilt from them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
@@ -22,16 +21,16 @@ import sqlite_utils
 
 from ..errors import ReadOnlyError, UsageError, VerifyError
 from ..models import Document, EditEvent, EditRecord, Evidence, Source, edit_entry_id
-from . import chain, wordings
+from . import chain, sql, wordings
 from .blobs import BodyStore
 from .home import DB_NAME, read_only_reason, resolve_home, run_lock
 from .items import Pieces, assemble, canonical, pieces
 from .schema import migrations
 
 # Tables computed from the raw bodies: `rebuild` recomputes them, `remove --purge` drops them.
-DERIVED = ("edits", "update_versions", "incidents", "update_items", "incident_items", "layouts")
-# The migration after which an upgraded archive is compacted (VACUUM) once.
-COMPACTING = "m011_compact"
+DERIVED = ("edits", "update_wordings", "incidents", "update_items", "incident_items", "layouts")
+# The migrations after which an upgraded archive is compacted (VACUUM) once.
+COMPACTING = {"m011_compact", "m012_wordings_searched"}
 # update_versions with last_seen / last_snapshot read through for wordings still shown.
 _WORDINGS = """
     select uv.id, uv.source_id, uv.incident_key, uv.update_key, uv.text, uv.text_hash,
@@ -118,10 +117,10 @@ class Archive:
                 self.db.execute("rollback")
                 raise
             self.db.execute("commit")
-            # Once each wording is stored once (m011) the rewritten rows leave pages half
-            # empty: compact the file once, so an upgraded archive shrinks on disk too.
+            # Once each wording is stored once (m011, m012) the rewritten rows leave pages
+            # half empty: compact the file once, so an upgraded archive shrinks on disk too.
             if (
-                COMPACTING in {m.name for m in pending}
+                COMPACTING & {m.name for m in pending}
                 and self.db.execute(
                     "select 1 from edits union all select 1 from update_items limit 1"
                 ).fetchone()
@@ -214,8 +213,8 @@ class Archive:
         return next(iter(self.db.query(f"select * from sources where {where}", [name])), None)
 
     def source_id(self, name: str) -> int:
-        # A plain execute (no savepoint around it): recording one fetch asks this many times.
-        row = self.db.execute("select id from sources where name = ?", [name]).fetchone()
+        # Asked for several times for every fetch stored: one plain statement.
+        row = self.db.conn.execute("select id from sources where name = ?", [name]).fetchone()
         if row is None:
             raise UsageError(f"no source named {name!r}; `tracker sources` lists them")
         return int(row[0])
@@ -285,15 +284,14 @@ class Archive:
 
     def latest_snapshots(self, source: str, count: int = 1) -> list[dict[str, Any]]:
         """The newest `count` snapshots of a source, newest first."""
-        return list(
-            self.db.query(
-                "select * from snapshots where source_id = ? order by id desc limit ?",
-                [self.source_id(source), count],
-            )
+        return sql.rows(
+            self.db.conn,
+            "select * from snapshots where source_id = ? order by id desc limit ?",
+            [self.source_id(source), count],
         )
 
     def snapshot(self, snapshot_id: int) -> dict[str, Any]:
-        rows = list(self.db.query("select * from snapshots where id = ?", [snapshot_id]))
+        rows = sql.rows(self.db.conn, "select * from snapshots where id = ?", [snapshot_id])
         if not rows:
             raise UsageError(f"no snapshot {snapshot_id}; `tracker log NAME` lists them")
         return rows[0]
@@ -331,8 +329,7 @@ class Archive:
         return rows[0] if rows else None
 
     def insert_snapshot(self, values: dict[str, Any]) -> int:
-        table = self.db.table("snapshots").insert(values)
-        return int(table.last_pk or 0)
+        return sql.insert(self.db.conn, "snapshots", values)
 
     def touch_snapshot(self, snapshot_id: int, seen_at: str) -> None:
         self.db.execute(
@@ -364,11 +361,11 @@ class Archive:
         return list(self.db.query(sql, params))
 
     def has_reference(self, source: str, origin: str, reference: str) -> bool:
-        rows = self.db.query(
+        row = self.db.conn.execute(
             "select 1 from fetches where source_id = ? and origin = ? and reference = ? limit 1",
             [self.source_id(source), origin, reference],
-        )
-        return any(True for _ in rows)
+        ).fetchone()
+        return row is not None
 
     # -- bodies ----------------------------------------------------------------------------
 
@@ -392,12 +389,13 @@ class Archive:
         Call inside the transaction that records the fetch naming it.
         """
         source_id = self.source_id(source)
-        row = self.db.execute(
+        row = self.db.conn.execute(
             "select sha256 from fetches where source_id = ? and sha256 is not null "
             "order by id desc limit 1",
             [source_id],
         ).fetchone()
-        return self.blobs.put(body, source_id, row[0] if row else None)
+        previous = row[0] if row else None
+        return self.blobs.put(body, source_id, previous)
 
     # -- documents -------------------------------------------------------------------------
 
@@ -607,7 +605,7 @@ class Archive:
             closing |= {
                 r["incident_key"]
                 for r in self.db.query(
-                    "select distinct incident_key from update_versions "
+                    "select distinct incident_key from update_wordings "
                     "where source_id = ? and open = 1",
                     [source_id],
                 )
@@ -640,11 +638,11 @@ class Archive:
                 text = update.text
                 self.db.execute(
                     """
-                    insert into update_versions
-                      (source_id, incident_key, update_key, text, text_hash, posted_at, status,
+                    insert into update_wordings
+                      (source_id, incident_key, update_key, wording_id, posted_at, status,
                        first_seen, last_seen, first_snapshot, last_snapshot, open)
-                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
-                    on conflict (source_id, incident_key, update_key, text_hash) do update set
+                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+                    on conflict (source_id, incident_key, update_key, wording_id) do update set
                       last_seen = excluded.last_seen, last_snapshot = excluded.last_snapshot,
                       posted_at = excluded.posted_at, status = excluded.status, open = 1
                     """,
@@ -652,8 +650,7 @@ class Archive:
                         source_id,
                         incident.key,
                         update.key,
-                        text,
-                        _text_hash(text),
+                        wordings.ref_id(self.db.conn, text),
                         update.posted_at,
                         update.status,
                         seen_at,
@@ -677,7 +674,7 @@ class Archive:
         if not tips:
             return
         self.db.execute(
-            "update update_versions set open = 0, last_seen = max(last_seen, ?), "
+            "update update_wordings set open = 0, last_seen = max(last_seen, ?), "
             "last_snapshot = ? where source_id = ? and open = 1 "
             "and incident_key in (select value from json_each(?))",
             [tips[0]["last_seen"], tips[0]["id"], source_id, json.dumps(incident_keys)],
@@ -740,8 +737,7 @@ class Archive:
             }
             for e in events
         ]
-        if rows:
-            self.db.table("edits").insert_all(rows)
+        sql.insert_many(self.db.conn, "edits", rows)
         return len(rows)
 
     def mark_flicker(self, snapshot_ids: Iterable[int]) -> None:
@@ -858,15 +854,15 @@ class Archive:
         sql = f"""
             select sources.name as source, update_versions.*,
               incidents.title as incident_title,
-              snippet(update_versions_fts, 0, '[', ']', ' … ', 16) as snippet
-            from update_versions_fts
-              join ({_WORDINGS}) update_versions
-                on update_versions.id = update_versions_fts.rowid
+              snippet(wordings_fts, 0, '[', ']', ' … ', 16) as snippet
+            from wordings_fts
+              join update_wordings uw on uw.wording_id = wordings_fts.rowid
+              join ({_WORDINGS}) update_versions on update_versions.id = uw.id
               join sources on sources.id = update_versions.source_id
               left join incidents on incidents.source_id = update_versions.source_id
                 and incidents.key = update_versions.incident_key
-            where update_versions_fts match ? {where}
-            order by update_versions_fts.rank, update_versions.first_seen
+            where wordings_fts match ? {where}
+            order by wordings_fts.rank, update_versions.first_seen
         """
         try:
             return list(self.db.query(sql, params))
@@ -1048,11 +1044,10 @@ class Archive:
 
     def noise(self, source: str) -> list[dict[str, Any]]:
         """The signatures learned for a source, oldest first: place, pattern, learned_at."""
-        return list(
-            self.db.query(
-                "select place, pattern, learned_at from noise where source_id = ? order by id",
-                [self.source_id(source)],
-            )
+        return sql.rows(
+            self.db.conn,
+            "select place, pattern, learned_at from noise where source_id = ? order by id",
+            [self.source_id(source)],
         )
 
     def add_noise(self, source: str, signatures: Iterable[tuple[str, str]], learned_at: str) -> int:
@@ -1161,7 +1156,7 @@ class _EarlierTexts(Mapping[tuple[str, str], frozenset[str]]):
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         rows = self._db.execute(
-            "select distinct incident_key, update_key from update_versions "
+            "select distinct incident_key, update_key from update_wordings "
             "where source_id = ? and first_snapshot <= ?",
             [self._source_id, self._up_to],
         )
@@ -1176,10 +1171,6 @@ def _texts(conn: sqlite3.Connection, old: str | None, new: str | None) -> dict[s
     old_text, old_id = wordings.split(wordings.ref(conn, old))
     new_text, new_id = wordings.split(wordings.ref(conn, new))
     return {"old": old_text, "old_id": old_id, "new": new_text, "new_id": new_id}
-
-
-def _text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _source(row: dict[str, Any]) -> Source:

@@ -29,8 +29,13 @@ import sqlite_utils
 import zstandard
 
 from ..errors import VerifyError
+from . import sql
 
-KEYFRAME_EVERY = 32  # a read decompresses at most this many bodies
+# A read decompresses at most this many bodies. A delta of a large page that changed in one
+# place is ~100 bytes and its keyframe tens of KB: as deep as `git gc --aggressive` packs
+# (250), the keyframes no longer outweigh the history. A step of a read costs one copy of
+# the body, so even a 3 MB page reads back from the deepest delta in a fraction of a second.
+KEYFRAME_EVERY = 256
 KEYFRAME_LEVEL = 9  # a keyframe is written once per chain: worth a slower, smaller encoding
 DELTA_LEVEL = 3
 MAX_WINDOW_LOG = 27  # 128 MiB: what every zstd decoder accepts by default
@@ -64,6 +69,7 @@ class BodyStore:
     def __init__(self, db: sqlite_utils.Database, legacy_root: Path):
         self.db = db
         self.root = legacy_root
+        self._legacy_files = legacy_root.is_dir()
         self._cache: OrderedDict[str, bytes] = OrderedDict()
         self._cached_bytes = 0
 
@@ -123,7 +129,10 @@ class BodyStore:
         return body
 
     def exists(self, digest: str) -> bool:
-        return self.stored_in_database(digest) or self.legacy_path(digest).exists()
+        if self.stored_in_database(digest):
+            return True
+        # An archive that never had body files never gets any: none to look for.
+        return self._legacy_files and self.legacy_path(digest).exists()
 
     def stored_in_database(self, digest: str) -> bool:
         return self._row(digest) is not None
@@ -144,21 +153,20 @@ class BodyStore:
         self._cached_bytes = 0
 
     def _row(self, digest: str) -> dict[str, Any] | None:
-        # A plain execute: every fetch asks this twice, and `db.query` wraps each in a savepoint.
-        row = self.db.execute(
-            "select sha256, base, depth, size from bodies where sha256 = ?", [digest]
-        ).fetchone()
-        return dict(zip(("sha256", "base", "depth", "size"), row, strict=True)) if row else None
+        rows = sql.rows(
+            self.db.conn, "select sha256, base, depth, size from bodies where sha256 = ?", [digest]
+        )
+        return rows[0] if rows else None
 
     def _chain(self, digest: str) -> list[dict[str, Any]] | None:
         """The rows from `digest` back to its keyframe (or to a body already in the cache)."""
         chain: list[dict[str, Any]] = []
         wanted: str | None = digest
         while wanted is not None:
-            rows = list(
-                self.db.query(
-                    "select sha256, base, depth, size, data from bodies where sha256 = ?", [wanted]
-                )
+            rows = sql.rows(
+                self.db.conn,
+                "select sha256, base, depth, size, data from bodies where sha256 = ?",
+                [wanted],
             )
             if not rows:
                 if not chain:

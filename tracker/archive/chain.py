@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
-from sqlite_utils.db import jsonify_if_needed
 
 from ..models import Head
+from . import sql
 
 GENESIS = "0" * 64
 # What `stored_head` gives when the archive's note of its head cannot be read.
@@ -145,14 +145,7 @@ def append(db: sqlite_utils.Database, values: dict[str, Any]) -> int:
         previous, row, _source(db, row["source_id"]), _snapshot(db, row.get("snapshot_id"))
     )
     row["chain"] = sealed
-    # One plain INSERT: the table is known to exist, so sqlite-utils' look at the schema and
-    # its savepoint around each write are statements a busy check does not need.
-    names = ", ".join(f'"{name}"' for name in row)
-    marks = ", ".join("?" for _ in row)
-    db.execute(
-        f"insert into fetches ({names}) values ({marks})",
-        [jsonify_if_needed(value) for value in row.values()],
-    )
+    sql.insert(db.conn, "fetches", row)
     if head is not None and head.count >= 0:
         count = head.count + 1
     else:
@@ -191,9 +184,9 @@ def stored_head(db: sqlite_utils.Database) -> Head | None:
 
 
 def install_triggers(db: sqlite_utils.Database) -> None:
-    for name, sql in TRIGGERS.items():
+    for name, statement in TRIGGERS.items():
         db.execute(f"drop trigger if exists {name}")
-        db.execute(sql)
+        db.execute(statement)
 
 
 def missing_triggers(db: sqlite_utils.Database) -> list[str]:

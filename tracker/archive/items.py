@@ -86,48 +86,46 @@ class Pieces:
 
 # An extractor hands back the very same Incident for an item that did not change, so its
 # canonical text and hash are remembered by identity (the value is kept, so the id stays its).
-_TEXTS: Memo[int, tuple[Incident, str, str]] = Memo(budget=4_000, weight=lambda _: 1)
+_TEXTS: Memo[int, tuple[Incident, bytes, str]] = Memo(budget=4_000, weight=lambda _: 1)
 
 
-def _incident_text(incident: Incident) -> tuple[str, str]:
-    """The incident's canonical JSON (updates sorted by key) and its SHA-256."""
+def _incident_text(incident: Incident) -> tuple[bytes, str]:
+    """The incident's canonical JSON (updates sorted by key), UTF-8, and its SHA-256."""
     kept, text, digest = _TEXTS.get(id(incident), lambda: _cut(incident))
     if kept is not incident:  # an id reused by a new value after the old one was dropped
         kept, text, digest = _cut(incident)
     return text, digest
 
 
-def _cut(incident: Incident) -> tuple[Incident, str, str]:
+def _cut(incident: Incident) -> tuple[Incident, bytes, str]:
     data = incident.to_dict()
     data["updates"].sort(key=lambda u: u["key"])
-    text = canonical(data)
-    return incident, text, digest_text(text)
+    text = canonical(data).encode("utf-8")
+    return incident, text, hashlib.sha256(text).hexdigest()
 
 
 def pieces(document: Document) -> Pieces:
     """Cut `document` into items. `document_hash` equals `document.hash()`."""
     order = slots([i.key for i in document.incidents])
     by_slot: dict[str, IncidentPiece] = {}
-    whole: list[tuple[str, str]] = []
+    whole: list[tuple[str, bytes]] = []
     for slot, incident in zip(order, document.incidents, strict=True):
         text, digest = _incident_text(incident)
         whole.append((incident.key, text))
         by_slot[slot] = IncidentPiece(slot=slot, incident=incident, hash=digest)
     # Document.canonical_json sorts incidents by key (stably) and dumps with sorted keys:
-    # coverage, format, incidents, page. Assembling the same text from the parts avoids
-    # serialising the whole page twice.
+    # coverage, format, incidents, page. Hashing the same UTF-8 text part by part, from the
+    # incidents' own (remembered) texts, avoids serialising and encoding the whole page.
     whole.sort(key=lambda pair: pair[0])
-    text = (
-        '{"coverage":'
-        + canonical(document.coverage)
-        + ',"format":'
-        + canonical(document.format)
-        + ',"incidents":['
-        + ",".join(t for _, t in whole)
-        + '],"page":'
-        + canonical(dict(document.page))
-        + "}"
+    document_hash = hashlib.sha256(
+        f'{{"coverage":{canonical(document.coverage)},"format":{canonical(document.format)},'
+        '"incidents":['.encode()
     )
+    for number, (_, text) in enumerate(whole):
+        if number:
+            document_hash.update(b",")
+        document_hash.update(text)
+    document_hash.update(f'],"page":{canonical(dict(document.page))}}}'.encode())
     layout = {
         "format": document.format,
         "coverage": document.coverage,
@@ -135,7 +133,7 @@ def pieces(document: Document) -> Pieces:
         "incidents": order,
     }
     return Pieces(
-        document_hash=digest_text(text),
+        document_hash=document_hash.hexdigest(),
         order=tuple(order),
         incidents=by_slot,
         layout=layout,

@@ -523,3 +523,86 @@ def m011_compact(db: sqlite_utils.Database) -> None:
         conn.execute("update update_items set data = ? where id = ?", [stored, item_id])
     db.create_view("edits_readable", READABLE_COMPACT, replace=True)
     db.create_view("edits_atom", ATOM_COMPACT, replace=True)
+
+
+# From m012 an update's wordings are rows of `update_wordings` naming a `wordings` row;
+# `update_versions` is the view that reads them as the table they were before.
+UPDATE_VERSIONS = """
+    select uw.id, uw.source_id, uw.incident_key, uw.update_key, w.text,
+      lower(hex(w.hash)) as text_hash, uw.posted_at, uw.status, uw.first_seen, uw.last_seen,
+      uw.first_snapshot, uw.last_snapshot, uw.open, uw.wording_id
+    from update_wordings uw join wordings w on w.id = uw.wording_id
+"""
+WORDINGS_FTS_TRIGGERS = {
+    "wordings_fts_insert": """
+        create trigger wordings_fts_insert after insert on wordings begin
+          insert into wordings_fts (rowid, text) values (new.id, new.text);
+        end
+    """,
+    "wordings_fts_delete": """
+        create trigger wordings_fts_delete after delete on wordings begin
+          insert into wordings_fts (wordings_fts, rowid, text) values ('delete', old.id, old.text);
+        end
+    """,
+    "wordings_fts_update": """
+        create trigger wordings_fts_update after update on wordings begin
+          insert into wordings_fts (wordings_fts, rowid, text) values ('delete', old.id, old.text);
+          insert into wordings_fts (rowid, text) values (new.id, new.text);
+        end
+    """,
+}
+
+
+@migrations()
+def m012_wordings_searched(db: sqlite_utils.Database) -> None:
+    """Each wording of an update stored once, and searched where it is stored.
+
+    `update_versions` repeated every text `wordings` holds and carried its own full-text
+    index: its rows become `update_wordings`, naming the wording by id (short texts get a
+    row too), the full-text index moves onto `wordings`, and `update_versions` is a view
+    with the columns it had (plus `wording_id`). Only derived tables change.
+    """
+    conn = db.conn
+    conn.execute(
+        """
+        create table update_wordings (
+          id integer primary key,
+          source_id integer references sources(id),
+          incident_key text,
+          update_key text,
+          wording_id integer not null references wordings(id),
+          posted_at text,
+          status text,
+          first_seen text,
+          last_seen text,
+          first_snapshot integer,
+          last_snapshot integer,
+          open integer
+        )
+        """
+    )
+    rows = conn.execute(
+        "select id, source_id, incident_key, update_key, text, posted_at, status, first_seen, "
+        "last_seen, first_snapshot, last_snapshot, open from update_versions order by id"
+    ).fetchall()
+    for row in rows:
+        wording = wordings.ref_id(conn, row[4] or "")
+        conn.execute(
+            "insert into update_wordings values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [*row[:4], wording, *row[5:]],
+        )
+    db.table("update_versions").disable_fts()
+    conn.execute("drop table update_versions")
+    conn.execute(
+        "create unique index update_wordings_update on update_wordings "
+        "(source_id, incident_key, update_key, wording_id)"
+    )
+    conn.execute("create index update_wordings_open on update_wordings (source_id, open)")
+    conn.execute(f"create view update_versions as {UPDATE_VERSIONS}")
+    conn.execute(
+        "create virtual table wordings_fts using fts5 "
+        "(text, content='wordings', content_rowid='id', tokenize='porter')"
+    )
+    conn.execute("insert into wordings_fts (wordings_fts) values ('rebuild')")
+    for statement in WORDINGS_FTS_TRIGGERS.values():
+        conn.execute(statement)

@@ -1,9 +1,12 @@
-"""Long texts stored once: update wordings and the before/after of edits, named by id.
+"""Texts stored once: update wordings and the before/after of edits, named by id.
 
 A wording of an update is the same text in the item version that shows it, in the edit that
-changed it and in the edit that changed it again. Each long text is one row of `wordings`,
-found by its SHA-256; update items and edits name it by its id. A text shorter than `INLINE`
-characters stays where it is, since a reference would cost about as much.
+changed it and in the edit that changed it again. Each such text is one row of `wordings`,
+found by its SHA-256; update items and edits name it by its id when it is long (a text
+shorter than `INLINE` characters stays where it is, since a reference would cost about as
+much). Every wording an update has had is a row, short or long: `update_wordings` names it,
+and `wordings_fts` is the full-text index over the rows, so a text is stored once and
+searched where it is stored.
 
 An edit's word diff is stored as the length of each op when its ops rebuild the edit's old
 and new texts exactly (they do when those are the normalised texts the diff was made from);
@@ -25,6 +28,11 @@ def ref(conn: sqlite3.Connection, text: str | None) -> str | int | None:
     """The text itself when short (or None), else the id of its `wordings` row."""
     if text is None or len(text) < INLINE:
         return text
+    return ref_id(conn, text)
+
+
+def ref_id(conn: sqlite3.Connection, text: str) -> int:
+    """The id of the `wordings` row of `text`, short or long (added when new)."""
     digest = hashlib.sha256(text.encode("utf-8")).digest()
     row = conn.execute("select id from wordings where hash = ?", [digest]).fetchone()
     if row:
@@ -142,6 +150,7 @@ def drop_unused(conn: sqlite3.Connection) -> None:
         delete from wordings where id not in (
           select old_id from edits where old_id is not null
           union select new_id from edits where new_id is not null
+          union select wording_id from update_wordings
           union select f.value from update_items, json_each(update_items.data, '$.fields') f
             where f.type = 'integer'
         )

@@ -48,7 +48,7 @@ def fail(fmt: str, message: str) -> ExtractionError:
 
 
 def check_not_binary(fmt: str, body: bytes) -> None:
-    if not body.strip():
+    if not body or body.isspace():  # (strip() would copy a large body)
         raise fail(fmt, "the body is empty; nothing to extract (the fetch returned no content)")
     for magic, what in _MAGIC:
         if body.startswith(magic):

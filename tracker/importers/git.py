@@ -10,7 +10,9 @@ from __future__ import annotations
 import mimetypes
 import os
 import posixpath
+import queue
 import subprocess
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -70,11 +72,15 @@ def import_git(
         )
     target = ensure_source(archive, source, url or f"git:{repo}:{path}", fmt)
     run = Run(archive, target, ORIGIN)
-    with blob_reader(repo) as read, run.batched():
-        for done, commit in enumerate(commits, start=1):
-            if not run.skipped(commit.sha, commit.observed_at):
-                body = read(commit.sha, path)
-                result = _result(run.source, repo, path, commit, body)
+    wanted = [not run.skipped(commit.sha, commit.observed_at) for commit in commits]
+    with blob_reader(repo) as reader, run.batched():
+        # git reads the next versions while this one is stored.
+        bodies = reader.stream(
+            [(c.sha, path) for c, read in zip(commits, wanted, strict=True) if read]
+        )
+        for done, (commit, read) in enumerate(zip(commits, wanted, strict=True), start=1):
+            if read:
+                result = _result(run.source, repo, path, commit, next(bodies))
                 run.store(commit.sha, result, commit.observed_at)
             run.tally.count("found")
             if on_progress:
@@ -115,6 +121,9 @@ def blob_reader(repo: Path) -> Iterator[BlobReader]:
 class BlobReader:
     """`git cat-file --batch`: ask for `<commit>:<path>`, read back the object's bytes."""
 
+    # How many versions `stream` reads ahead of the one being stored.
+    AHEAD = 4
+
     def __init__(self, repo: Path):
         self.repo = repo
         self._process = subprocess.Popen(
@@ -124,6 +133,40 @@ class BlobReader:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def stream(self, wanted: Sequence[tuple[str, str]]) -> Iterator[bytes | None]:
+        """The bytes of each (commit, path), in order, read by a thread a few versions ahead:
+        git unpacks the next versions while the caller works on this one."""
+        ready: queue.Queue[tuple[bytes | None, BaseException | None]] = queue.Queue(self.AHEAD)
+
+        def offer(item: tuple[bytes | None, BaseException | None]) -> bool:
+            while not self._stop.is_set():
+                try:
+                    ready.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def work() -> None:
+            for sha, path in wanted:
+                try:
+                    item: tuple[bytes | None, BaseException | None] = (self(sha, path), None)
+                except Exception as exc:  # handed to the caller, raised there
+                    offer((None, exc))
+                    return
+                if not offer(item):
+                    return
+
+        self._thread = threading.Thread(target=work, name="git-cat-file", daemon=True)
+        self._thread.start()
+        for _ in wanted:
+            body, error = ready.get()
+            if error is not None:
+                raise error
+            yield body
 
     def __call__(self, sha: str, path: str) -> bytes | None:
         """The file's bytes at `sha`; None when the commit deleted it."""
@@ -152,6 +195,9 @@ class BlobReader:
         return self._process.stdin, self._process.stdout
 
     def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
         stdin, _ = self._pipes()
         stdin.close()
         try:
@@ -177,7 +223,7 @@ def _result(
         return replace(result, error=EMPTY, detail=detail)
     headers = {"Content-Type": content_type(path)}
     result = replace(result, status=200, headers=headers, body=body)
-    if not body.strip():
+    if not body or body.isspace():  # (no copy of a large body, as strip() would make)
         return replace(result, error=EMPTY, detail=f"{path} is empty at commit {commit.sha}")
     if is_challenge(200, headers, body):
         detail = f"commit {commit.sha} holds a bot-protection challenge page, not the page"

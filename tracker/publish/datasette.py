@@ -138,7 +138,9 @@ def metadata(base_url: str | None = None) -> dict[str, Any]:
                         "title": "Wordings",
                         "description": "Every distinct text each update has had (full-text "
                         "search).",
-                        "fts_table": "update_versions_fts",
+                        # A view over update_wordings: its texts are searched in wordings.
+                        "fts_table": "wordings_fts",
+                        "fts_pk": "wording_id",
                     },
                 },
                 "queries": QUERIES,
