@@ -3,6 +3,7 @@ one page at a time (parsed in the calling process) stores."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,8 +12,9 @@ from pytest_httpserver import HTTPServer
 from tests.conftest import FIXTURES, Tracker
 from tracker.archive import Archive
 from tracker.extract.parallel import MIN_PAGES
-from tracker.ingest import Reading, ingest, latest, read
-from tracker.models import FetchResult
+from tracker.fetch import Policy
+from tracker.ingest import Reading, fetch_sources, ingest, latest, read
+from tracker.models import FetchResult, Outcome
 from tracker.noise import Signature
 from tracker.sources import new_source
 
@@ -129,3 +131,35 @@ def test_a_workers_reading_is_used_only_while_it_still_holds(home: Path):
     assert (done.outcome, done.snapshot_id) == ("unchanged", last["id"])
     assert [f["outcome"] for f in archive.fetches("x")] == ["unchanged", "new", "new", "new"]
     archive.close()
+
+
+def test_a_large_check_tells_a_pages_outcome_once_it_is_committed(
+    home: Path, httpserver: HTTPServer
+):
+    """The pages the workers have read are stored a batch at a time, in one transaction; a
+    page is reported done only when another connection can read its fetch record."""
+    body = (FORMATS / "statuspage-incidents.json").read_bytes()
+    archive = Archive(home)
+    names = [f"p{i}" for i in range(MIN_PAGES + 4)]
+    for name in names:
+        httpserver.expect_request(f"/{name}").respond_with_data(body, content_type="text/json")
+        url = httpserver.url_for(f"/{name}")
+        archive.add_source(new_source(url, name=name, fmt="statuspage"))
+    told: list[tuple[str, str, str]] = []
+
+    def committed(outcome: Outcome) -> None:
+        with sqlite3.connect(home / "tracker.db") as other:
+            [(recorded,)] = other.execute(
+                "select group_concat(outcome) from fetches f join sources s on s.id = f.source_id "
+                "where s.name = ?",
+                [outcome.source],
+            ).fetchall()
+        told.append((outcome.source, outcome.outcome, recorded))
+
+    policy = Policy(workers=4)
+    for _ in range(2):
+        fetch_sources(archive, policy=policy, on_outcome=committed, confirm_delay=0)
+    archive.close()
+    assert sorted(told) == sorted(
+        [(n, "new", "new") for n in names] + [(n, "unchanged", "new,unchanged") for n in names]
+    )

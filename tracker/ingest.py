@@ -409,10 +409,14 @@ def fetch_sources(
     pending: dict[str, Observation] = {}
     last_pending = 0.0
 
+    held: list[Outcome] | None = None  # told once their transaction is committed
+
     def report(outcome: Outcome, result: FetchResult) -> None:
         outcome = _with_elapsed(outcome, _elapsed(result))
         outcomes.append(outcome)
-        if on_outcome:
+        if held is not None:
+            held.append(outcome)
+        elif on_outcome:
             on_outcome(outcome)
 
     def store(
@@ -457,6 +461,7 @@ def fetch_sources(
         drain(everything=False)
 
     def drain(everything: bool) -> None:
+        nonlocal held
         while waiting:
             if everything:  # waited for outside the transaction, which never waits on a worker
                 wait([w[2] for w in waiting], return_when=FIRST_COMPLETED)
@@ -465,11 +470,18 @@ def fetch_sources(
                 return
             # The pages read by now are stored in one transaction: one commit, one sync of the
             # journal, for them all; each page's writes are still all or nothing (a savepoint).
-            with archive.transaction():
-                for entry in ready:
-                    waiting.remove(entry)
-                    job, result, future, args = entry
-                    store(job, result, partial(outcome, future, read, *args))
+            held = []
+            try:
+                with archive.transaction():
+                    for entry in ready:
+                        waiting.remove(entry)
+                        job, result, future, args = entry
+                        store(job, result, partial(outcome, future, read, *args))
+            finally:
+                told, held = held, None
+            for done in told:
+                if on_outcome:
+                    on_outcome(done)
 
     for source in sources:
         allowed, reason = verdicts[source.name]
