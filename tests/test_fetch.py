@@ -378,6 +378,10 @@ def test_sigkill_mid_run_leaves_a_sound_archive(tmp_path, home):
         assert 0 < killed_at < 40
         with sqlite3.connect(home / "tracker.db") as conn:
             assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+        # The pages stored a batch at a time: every fetch kept is whole, bodies and chain.
+        verify = [sys.executable, "-m", "tracker", "verify"]
+        verified = subprocess.run(verify, env=env, capture_output=True, timeout=60)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
         rerun = subprocess.run(command, env=env, capture_output=True, timeout=60)
         assert rerun.returncode == 0, rerun.stderr
         assert snapshot_count(home) == 40

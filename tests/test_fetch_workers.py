@@ -3,12 +3,20 @@ one page at a time (parsed in the calling process) stores."""
 
 from __future__ import annotations
 
+import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 from pytest_httpserver import HTTPServer
 
 from tests.conftest import FIXTURES, Tracker
+from tracker.archive import Archive
 from tracker.extract.parallel import MIN_PAGES
+from tracker.fetch import Policy
+from tracker.ingest import Reading, fetch_sources, ingest, latest, read
+from tracker.models import FetchResult, Outcome
+from tracker.noise import Signature
+from tracker.sources import new_source
 
 FORMATS = FIXTURES / "formats"
 # (name, fixture, format, content type): more pages than MIN_PAGES, in several formats.
@@ -91,3 +99,67 @@ def test_many_pages_store_what_one_page_at_a_time_stores(tmp_path: Path, httpser
     found = edits(together)
     assert found == edits(alone)
     assert {source for source, *_ in found} == {"gcp", "sp-incidents"}
+
+
+def test_a_workers_reading_is_used_only_while_it_still_holds(home: Path):
+    """A worker reads a page with the noise it was given and is told the last version's hash;
+    the process that stores it reads the page again when either no longer holds."""
+    archive = Archive(home)
+    url = "http://127.0.0.1:9/x"
+    source = archive.add_source(new_source(url, name="x", fmt="statuspage"))
+    kind = "application/json"
+    body = (FORMATS / "statuspage-incidents.json").read_bytes()
+    edited = body.replace(b"investigating", b"looking into", 1)
+
+    def fetched(data: bytes) -> FetchResult:
+        at = "2026-12-02T10:00:00Z"
+        return FetchResult(url, at, at, 200, url, {"Content-Type": kind}, body=data)
+
+    assert ingest(archive, source, fetched(body)).outcome == "new"
+    # A reading of the old body masked with noise the source has not learned: read again, so
+    # the edited body is a new version, not the old one seen again.
+    stale = replace(read("statuspage", body, kind, {}, url, ()), learned=(Signature("a", "b"),))
+    assert ingest(archive, source, fetched(edited), extracted=lambda: stale).outcome == "new"
+    # "The last version again", said of a version that is not the last: not believed.
+    wrong = Reading(None, None, "0" * 64, ())
+    assert ingest(archive, source, fetched(body), extracted=lambda: wrong).outcome == "new"
+    last = latest(archive, "x")
+    assert last is not None
+    same = read("statuspage", body, kind, {}, url, (), known=last["doc_hash"])
+    assert same.document is None and same.document_hash == last["doc_hash"]
+    done = ingest(archive, source, fetched(body), extracted=lambda: same)
+    assert (done.outcome, done.snapshot_id) == ("unchanged", last["id"])
+    assert [f["outcome"] for f in archive.fetches("x")] == ["unchanged", "new", "new", "new"]
+    archive.close()
+
+
+def test_a_large_check_tells_a_pages_outcome_once_it_is_committed(
+    home: Path, httpserver: HTTPServer
+):
+    """The pages the workers have read are stored a batch at a time, in one transaction; a
+    page is reported done only when another connection can read its fetch record."""
+    body = (FORMATS / "statuspage-incidents.json").read_bytes()
+    archive = Archive(home)
+    names = [f"p{i}" for i in range(MIN_PAGES + 4)]
+    for name in names:
+        httpserver.expect_request(f"/{name}").respond_with_data(body, content_type="text/json")
+        url = httpserver.url_for(f"/{name}")
+        archive.add_source(new_source(url, name=name, fmt="statuspage"))
+    told: list[tuple[str, str, str]] = []
+
+    def committed(outcome: Outcome) -> None:
+        with sqlite3.connect(home / "tracker.db") as other:
+            [(recorded,)] = other.execute(
+                "select group_concat(outcome) from fetches f join sources s on s.id = f.source_id "
+                "where s.name = ?",
+                [outcome.source],
+            ).fetchall()
+        told.append((outcome.source, outcome.outcome, recorded))
+
+    policy = Policy(workers=4)
+    for _ in range(2):
+        fetch_sources(archive, policy=policy, on_outcome=committed, confirm_delay=0)
+    archive.close()
+    assert sorted(told) == sorted(
+        [(n, "new", "new") for n in names] + [(n, "unchanged", "new,unchanged") for n in names]
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -43,16 +43,50 @@ def ingest(
     origin: str = "live",
     reference: str | None = None,
     observed_at: str | None = None,
-    extracted: Callable[[], Document] | None = None,
+    extracted: Callable[[], Reading] | None = None,
 ) -> Outcome:
     """Judge one fetched body and store what it proves. Nothing stored is ever altered.
 
-    `extracted` gives the body's document when it was read elsewhere (on a worker process).
+    `extracted` gives the body's reading when it was read elsewhere (on a worker process);
+    it is read again here when the source's noise was learned anew since.
     """
     judged = observe(archive, source, result, origin, reference, observed_at, extracted)
     if isinstance(judged, Outcome):
         return judged
     return store_version(archive, judged)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A body's document with the source's learned noise masked, and that document cut.
+
+    `document` and `cut` are None when the document is the one `read` was told the last
+    version has (`known`): recording an unchanged page needs nothing but that.
+    """
+
+    document: Document | None
+    cut: Pieces | None
+    document_hash: str
+    learned: tuple[noise.Signature, ...]  # the signatures masked
+
+
+def read(
+    fmt: str,
+    body: bytes,
+    content_type: str | None,
+    options: dict,
+    url: str | None,
+    learned: tuple[noise.Signature, ...],
+    known: str | None = None,
+) -> Reading:
+    """Extract, mask and cut one body: all of it runs on a parsing worker in a large check, so
+    the process that stores versions is left to store them (and for an unchanged page, is
+    sent no document back at all)."""
+    document = noise.apply(extract(fmt, body, content_type, options, url), learned)
+    cut = pieces(document)
+    if cut.document_hash == known:
+        return Reading(None, None, cut.document_hash, learned)
+    return Reading(document, cut, cut.document_hash, learned)
 
 
 @dataclass(frozen=True)
@@ -79,7 +113,7 @@ def observe(
     origin: str = "live",
     reference: str | None = None,
     observed_at: str | None = None,
-    extracted: Callable[[], Document] | None = None,
+    extracted: Callable[[], Reading] | None = None,
 ) -> Outcome | Observation:
     """Record a fetch that proves nothing new (failed, not modified, unchanged) and say how it
     ended; or hand back what a new version would be made of."""
@@ -98,18 +132,26 @@ def observe(
     body = result.body or b""
     try:
         fmt = _resolve_format(archive, source, body, result)
-        document = (
-            extracted()
-            if extracted is not None
-            else extract(fmt, body, result.content_type, source.options, result.final_url)
-        )
+        reading = extracted() if extracted is not None else None
+        if fmt != source.format:
+            archive.set_format(source.name, fmt)  # `auto` is decided by the first readable body
+        learned = tuple(signatures(archive, source.name))
+        known = previous["doc_hash"] if previous else None
+        if (
+            reading is None
+            or reading.learned != learned
+            or (reading.document is None and reading.document_hash != known)
+        ):
+            reading = read(
+                fmt, body, result.content_type, source.options, result.final_url, learned
+            )
     except ExtractionError as exc:
         return failed(archive, source, row, UNPARSEABLE, str(exc))
-    if fmt != source.format:
-        archive.set_format(source.name, fmt)  # `auto` is decided by the first readable body
-    learned = signatures(archive, source.name)
-    document = noise.apply(document, learned)
-    cut = pieces(document)
+    if reading.document is None:  # the last version's document, as the worker was told
+        assert previous is not None
+        return unchanged(archive, source, row, body, previous, seen)
+    document, cut = reading.document, reading.cut
+    assert cut is not None
     old = None
     if previous is not None and previous["doc_hash"] != cut.document_hash and learned:
         stored = archive.document(previous)
@@ -367,14 +409,18 @@ def fetch_sources(
     pending: dict[str, Observation] = {}
     last_pending = 0.0
 
+    held: list[Outcome] | None = None  # told once their transaction is committed
+
     def report(outcome: Outcome, result: FetchResult) -> None:
         outcome = _with_elapsed(outcome, _elapsed(result))
         outcomes.append(outcome)
-        if on_outcome:
+        if held is not None:
+            held.append(outcome)
+        elif on_outcome:
             on_outcome(outcome)
 
     def store(
-        job: Job, result: FetchResult, extracted: Callable[[], Document] | None = None
+        job: Job, result: FetchResult, extracted: Callable[[], Reading] | None = None
     ) -> None:
         nonlocal last_pending
         source = by_name[job.key]
@@ -406,18 +452,36 @@ def fetch_sources(
         if extractors is None or source.format == "auto" or result.error or not result.body:
             store(job, result)
         else:
-            args = (source.format, result.body, result.content_type, source.options)
-            future = extractors.submit(*args, result.final_url)
-            waiting.append((job, result, future, (*args, result.final_url)))
+            learned = tuple(signatures(archive, source.name))
+            previous = latest(archive, source.name)
+            known = previous["doc_hash"] if previous else None
+            url, options = result.final_url, source.options
+            args = (source.format, result.body, result.content_type, options, url, learned, known)
+            waiting.append((job, result, extractors.submit(read, *args), args))
         drain(everything=False)
 
     def drain(everything: bool) -> None:
+        nonlocal held
         while waiting:
-            ready = next((i for i, w in enumerate(waiting) if w[2].done()), None)
-            if ready is None and not everything:
+            if everything:  # waited for outside the transaction, which never waits on a worker
+                wait([w[2] for w in waiting], return_when=FIRST_COMPLETED)
+            ready = [w for w in waiting if w[2].done()]
+            if not ready:
                 return
-            job, result, future, args = waiting.pop(ready or 0)
-            store(job, result, lambda: outcome(future, *args))  # noqa: B023 - called now
+            # The pages read by now are stored in one transaction: one commit, one sync of the
+            # journal, for them all; each page's writes are still all or nothing (a savepoint).
+            held = []
+            try:
+                with archive.transaction():
+                    for entry in ready:
+                        waiting.remove(entry)
+                        job, result, future, args = entry
+                        store(job, result, partial(outcome, future, read, *args))
+            finally:
+                told, held = held, None
+            for done in told:
+                if on_outcome:
+                    on_outcome(done)
 
     for source in sources:
         allowed, reason = verdicts[source.name]

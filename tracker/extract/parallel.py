@@ -14,12 +14,14 @@ import multiprocessing
 import os
 import signal
 import sys
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
 
 from ..errors import ExtractionError
-from ..models import Document
-from . import extract
+
+T = TypeVar("T")
 
 # Fewer pages than this are parsed in the calling process: starting workers costs more.
 MIN_PAGES = 8
@@ -27,7 +29,11 @@ _PR_SET_PDEATHSIG = 1
 
 
 class Extractors:
-    """A pool of worker processes running `extract`; `submit` gives a future of its value."""
+    """A pool of worker processes reading bodies; `submit` gives a future of the value.
+
+    The reading function is the caller's (`extract`, or `extract` and what the caller works
+    out from the document), so what comes back needs no more work in the calling process.
+    """
 
     def __init__(self, workers: int):
         # Forked, so a worker starts at once with the code already loaded (a fresh interpreter
@@ -51,35 +57,27 @@ class Extractors:
             return None
         return cls(workers=min(cores, 4))
 
-    def submit(
-        self, fmt: str, body: bytes, content_type: str | None, options: dict, url: str | None
-    ) -> Future[tuple[Document | None, str | None]]:
-        return self._pool.submit(_extract, fmt, body, content_type, options, url)
+    def submit(self, read: Callable[..., T], *args: Any) -> Future[tuple[T | None, str | None]]:
+        """`read(*args)` on a worker; `read` must be a module-level function."""
+        return self._pool.submit(_read, read, *args)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def outcome(
-    future: Future[tuple[Document | None, str | None]],
-    fmt: str,
-    body: bytes,
-    content_type: str | None,
-    options: dict,
-    url: str | None,
-) -> Document:
-    """The document a submitted extraction gave, or its ExtractionError raised here.
+def outcome(future: Future[tuple[T | None, str | None]], read: Callable[..., T], *args: Any) -> T:
+    """The value a submitted reading gave, or its ExtractionError raised here.
 
     A worker that died (killed, out of memory) is no verdict on the page: it is read here.
     """
     try:
-        document, error = future.result()
+        value, error = future.result()
     except BrokenProcessPool:
-        return extract(fmt, body, content_type, options, url)
+        return read(*args)
     if error is not None:
         raise ExtractionError(error)
-    assert document is not None
-    return document
+    assert value is not None
+    return value
 
 
 def _die_with(parent: int) -> None:
@@ -91,10 +89,8 @@ def _die_with(parent: int) -> None:
         os._exit(0)
 
 
-def _extract(
-    fmt: str, body: bytes, content_type: str | None, options: dict, url: str | None
-) -> tuple[Document | None, str | None]:
+def _read(read: Callable[..., T], *args: Any) -> tuple[T | None, str | None]:
     try:
-        return extract(fmt, body, content_type, options, url), None
+        return read(*args), None
     except ExtractionError as exc:
         return None, str(exc)
