@@ -574,3 +574,20 @@ def test_an_archive_kept_open_while_another_process_stores_goes_on_as_a_fresh_on
         assert {k: v for k, v in shown.items() if k != "snapshot"} == {
             k: v for k, v in wanted.items() if k != "snapshot"
         }
+
+
+def test_a_source_purged_and_added_again_stores_under_its_new_row(home, repo):
+    """A source's id is looked up once per archive opened; a purge forgets it, so a source
+    added again under the same name gets its versions under its own new row."""
+    path, _ = repo
+    archive = Archive(home)
+    archive.add_source(Source(name="airbrake", url="https://old.example/", format="statuspage"))
+    first = archive.source_id("airbrake")
+    archive.add_source(Source(name="other", url="https://other.example/", format="statuspage"))
+    archive.remove_source("airbrake", purge=True, when="2026-12-03T08:00:00Z")
+    archive.add_source(Source(name="airbrake", url="https://new.example/", format="statuspage"))
+    import_git(archive, path, "incidents.json", source="airbrake", fmt="statuspage")
+    (row,) = archive.db.conn.execute("select id from sources where name = 'airbrake'").fetchall()
+    stored = archive.db.conn.execute("select distinct source_id from snapshots").fetchall()
+    archive.close()
+    assert row[0] != first and stored == [(row[0],)]

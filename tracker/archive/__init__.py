@@ -102,6 +102,9 @@ class Archive:
         # The incident rows alive at the newest version of each source, as `_record_items`
         # left them: {source_id: ((count, max id), {slot: (id, hash, header_hash)})}.
         self._open_items: dict[int, tuple[tuple[int, int], dict[str, tuple[int, str, str]]]] = {}
+        # A source's id never changes: a row is only deleted by a purge, which only a source
+        # never fetched allows, and which this process forgets it for.
+        self._source_ids: dict[str, int] = {}
         pending = migrations.pending(self.db)
         if pending and read_only:
             self.db.close()
@@ -218,10 +221,14 @@ class Archive:
         return next(iter(self.db.query(f"select * from sources where {where}", [name])), None)
 
     def source_id(self, name: str) -> int:
-        # Asked for several times for every fetch stored: one plain statement.
+        # Asked for several times for every fetch stored: looked up once.
+        known = self._source_ids.get(name)
+        if known is not None:
+            return known
         row = self.db.conn.execute("select id from sources where name = ?", [name]).fetchone()
         if row is None:
             raise UsageError(f"no source named {name!r}; `tracker sources` lists them")
+        self._source_ids[name] = int(row[0])
         return int(row[0])
 
     def get_source(self, name: str) -> Source:
@@ -284,6 +291,7 @@ class Archive:
             wordings.drop_unused(self.db.conn)
             self._documents.pop(source_id, None)
             self._open_items.pop(source_id, None)
+            self._source_ids.pop(name, None)
             self.db.execute("delete from sources where id = ?", [source_id])
 
     # -- snapshots and fetches ---------------------------------------------------------------
