@@ -5,8 +5,11 @@ time, CSRF token, request id, relative times, uptime figures) and 25 Statuspage 
 page-level `updated_at` that changes on every request). Each round ~5% of pages get a real
 wording edit and ~5% a new update. Printed: planted edits found, false alarms (edit events
 nobody planted), ms per page for `tracker fetch` against a bare concurrent GET + SHA-256 of
-the same pages, and the archive's size after the run. A changed page gets its second look
-(default settings), so each round with a change holds one pause of `CONFIRM_DELAY` seconds.
+the same pages, and the archive's size after the run. Where a check's time goes: the processor
+time of the storing process, of the parsing workers and of this bench's own page server per
+page, and the stages of reading one HTML page (in a fresh interpreter and read again). A
+changed page gets its second look (default settings), so each round with a change holds one
+pause of `CONFIRM_DELAY` seconds.
 `BENCH_QUICK=1` runs 3 rounds.
 """
 
@@ -17,6 +20,8 @@ import json
 import os
 import random
 import resource
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -49,6 +54,7 @@ class State:
         self.additions: dict[int, list[int]] = {}
         self.requests = 0
         self.lock = threading.Lock()
+        self.serving = 0.0  # processor seconds this process spent generating and sending pages
 
     def body(self, index: int) -> tuple[bytes, str]:
         with self.lock:
@@ -77,6 +83,15 @@ class State:
 def serve(state: State) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            started = time.thread_time()
+            try:
+                self.answer()
+            finally:
+                spent = time.thread_time() - started
+                with state.lock:
+                    state.serving += spent
+
+        def answer(self) -> None:
             if self.path == "/robots.txt":  # none: every page may be fetched
                 self.send_response(404)
                 self.send_header("Content-Length", "0")
@@ -109,6 +124,53 @@ def floor(urls: list[str]) -> float:
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(get, urls))
         return time.perf_counter() - started
+
+
+def cpu() -> tuple[float, float]:
+    """Processor seconds so far: (this process, its children that have ended)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+def parse_stages(count: int = 12) -> dict[str, dict[str, float]]:
+    """Processor ms per page of each stage of reading a generic HTML page (a parsing worker's
+    job), in this process: `cold` the first pass over `count` pages, as a worker of a nightly
+    run reads them (its memos empty), `warm` a second pass over the same pages."""
+    from tracker.extract import htmlpage, layout
+    from tracker.extract.markup import decode_page
+    from tracker.ingest import read
+
+    pages = [page_bytes(index, 0, index + 1, (), ()) for index in range(count)]
+    names = ("decode + parse (Lexbor)", "find the layout", "read incidents", "whole read")
+    passes = {}
+    for label in ("cold", "warm"):
+        spent: dict[str, float] = dict.fromkeys(names, 0.0)
+        for body in pages:
+            started = time.process_time()
+            read("html", body, "text/html; charset=utf-8", {}, None, ())
+            spent["whole read"] += time.process_time() - started
+        passes[label] = spent
+    # The stages apart, on pages read once already (their memos as a whole read leaves them).
+    spent = passes["warm"]
+    for name in names[:-1]:
+        spent[name] = 0.0
+    for body in pages:
+        marks = [time.process_time()]
+        root = htmlpage.parse_markup("html", decode_page("html", body, "text/html; charset=utf-8"))
+        marks.append(time.process_time())
+        skip = htmlpage._invisible(root)
+        found = layout.find_layout(root, skip)
+        marks.append(time.process_time())
+        assert found is not None
+        layout.read_incidents(found, skip)
+        marks.append(time.process_time())
+        for name, start, end in zip(names, marks, marks[1:], strict=False):
+            spent[name] += end - start
+    return {
+        label: {name: seconds / count * 1000 for name, seconds in spent.items() if seconds}
+        for label, spent in passes.items()
+    }
 
 
 def size(path: Path) -> int:
@@ -159,11 +221,21 @@ def main() -> None:
         fetched = archive.db.execute("select count(*) from fetches").fetchone()[0]
         # Each kind of page on its own, next to its own floor (no change planted: noise only).
         split = {}
+        usage: dict[str, tuple[float, float, float]] = {}  # per page: check, workers, server
         for kind, chosen in (("HTML", range(HTML_PAGES)), ("JSON", range(HTML_PAGES, total))):
             bare = floor([urls[i] for i in chosen])
+            own, children = cpu()
+            served = state.serving
             started = time.perf_counter()
             fetch_sources(archive, [f"p{i}" for i in chosen], policy=Policy(workers=8))
             split[kind] = ((time.perf_counter() - started) / len(chosen), bare / len(chosen))
+            own_after, children_after = cpu()
+            serving = state.serving - served
+            usage[kind] = (
+                (own_after - own - serving) / len(chosen),
+                (children_after - children) / len(chosen),
+                serving / len(chosen),
+            )
         events: dict[str, int] = {}
         for record in change_records(archive, Filters()):
             events[record.source] = events.get(record.source, 0) + 1
@@ -193,6 +265,35 @@ def main() -> None:
             f"  {kind} pages alone       {spent * 1000:7.1f} ms/page   floor {bare * 1000:.1f} "
             f"ms/page   ratio {spent / bare:.1f}x (target {target}x)"
         )
+    cores = len(os.sched_getaffinity(0))
+    print(f"  where a check's time goes (processor ms per page, {cores} cores):")
+    for kind, (check_cpu, workers, serving) in usage.items():
+        busy = check_cpu + workers + serving
+        print(
+            f"    {kind}: storing process {check_cpu * 1000:.1f} (downloads, judging, storing)"
+            f" + parsing workers {workers * 1000:.1f} + this bench's page server "
+            f"{serving * 1000:.1f} = {busy * 1000:.1f}; on {cores} cores at least "
+            f"{busy / cores * 1000:.1f} ms/page of wall time"
+        )
+    # In a fresh interpreter: this one has read pages already.
+    stages = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "benchmarks.bench_mix", "--stages"],
+            cwd=Path(__file__).parent.parent,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    warm = stages["warm"]
+    whole = warm.pop("whole read")
+    print(
+        f"    reading one HTML page alone: {stages['cold']['whole read']:.1f} ms in a fresh "
+        f"worker, {whole:.1f} ms read again: "
+        + ", ".join(f"{name} {ms:.1f}" for name, ms in warm.items())
+        + f", the rest (noise masking, cutting into items, hashing) "
+        f"{whole - sum(warm.values()):.1f}"
+    )
     second = fetched - total * ROUNDS
     pause = CONFIRM_DELAY * 1000 / total
     print(
@@ -222,4 +323,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--stages"]:
+        print(json.dumps(parse_stages()))
+    else:
+        main()
