@@ -11,9 +11,10 @@ import sys
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+from benchmarks.loopback import LoopbackServer
 from tracker.archive import Archive
 from tracker.fetch import Policy
 from tracker.ingest import fetch_sources
@@ -42,7 +43,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def run(sources: int, workers: int, hosts: int) -> float:
-    servers = [ThreadingHTTPServer(("127.0.0.1", 0), Handler) for _ in range(hosts)]
+    servers = [LoopbackServer(("127.0.0.1", 0), Handler) for _ in range(hosts)]
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

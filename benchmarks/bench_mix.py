@@ -26,11 +26,12 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import requests
 
+from benchmarks.loopback import LoopbackServer
 from benchmarks.sitegen import page_bytes
 from tracker.archive import Archive
 from tracker.fetch import Policy
@@ -80,7 +81,7 @@ class State:
         return json.dumps(data).encode(), "application/json"
 
 
-def serve(state: State) -> ThreadingHTTPServer:
+def serve(state: State) -> LoopbackServer:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
             started = time.thread_time()
@@ -108,7 +109,7 @@ def serve(state: State) -> ThreadingHTTPServer:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = LoopbackServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

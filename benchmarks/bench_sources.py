@@ -14,8 +14,10 @@ import sys
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+
+from benchmarks.loopback import LoopbackServer
 
 COUNT = 100
 PAGE = json.dumps(
@@ -54,7 +56,7 @@ def sources_file(path: Path, base: str, fmt: str | None) -> Path:
 
 
 def main() -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = LoopbackServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     tracker = [sys.executable, "-m", "tracker"]
