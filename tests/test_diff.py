@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from unittest import mock
 
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from tracker.edits import worddiff as diff_module
 from tracker.edits.worddiff import render_text, tokenize, word_diff
 from tracker.models import DELETE, EQUAL, INSERT
-from tracker.text import normalize
+from tracker.text import lines, normalize
 
 GCP_TEXT = (
     "We have mitigated the issue impacting multiple products in our us-west1 region as of "
@@ -417,3 +418,30 @@ def test_any_budget_keeps_the_diff_exact(old, new, work, run, sentence):
     assert cuts(diff, DELETE) <= boundaries(tokenize(normalize(old)))
     assert cuts(diff, INSERT) <= boundaries(tokenize(normalize(new)))
     assert all(op == EQUAL for op, _ in same)
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            [
+                "a",
+                "b",
+                " ",
+                "\n",
+                "\t",
+                "\x0c",
+                "\x1c",
+                "\x85",
+                "\xa0",
+                "\u2003",
+                "\u2028",
+                "\u3000",
+            ]
+        ),
+        max_size=40,
+    )
+)
+def test_line_breaks_are_folded_as_the_pattern_folds_them(text):
+    """Whitespace around line breaks, Unicode spaces included, is folded by splitting exactly as
+    `\\s*\\n\\s*` folds it (str.strip and the pattern's \\s know the same spaces)."""
+    assert lines(text) == re.sub(r"\s*\n\s*", "\n", text).strip()

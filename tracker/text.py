@@ -51,7 +51,6 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # first, so the words around them stay searchable.
 _ESCAPES = re.compile(r"\x1b\[[0-?]{0,64}[ -/]{0,16}[@-~]|\x1b\][^\x07\x1b]{0,512}(?:\x07|\x1b\\)")
 _SPACE = re.compile(r"[ \t\f\v]+")
-_BLANK_LINES = re.compile(r"\s*\n\s*")
 
 
 # Wordings repeat from version to version: each distinct one is normalised once.
@@ -90,8 +89,15 @@ def _normalize(text: str) -> str:
     if "  " in text or "\t" in text or "\f" in text or "\v" in text:  # else each run is one " "
         text = _SPACE.sub(" ", text)
     if "\n" in text:
-        text = _BLANK_LINES.sub("\n", text)
+        return lines(text)
     return text.strip()
+
+
+def lines(text: str) -> str:
+    r"""`re.sub(r"\s*\n\s*", "\n", text).strip()`: each run of whitespace holding a line break
+    becomes one line break, and none is left at either end. Splitting costs a few string
+    operations where the pattern is tried at every character."""
+    return "\n".join(line for line in map(str.strip, text.split("\n")) if line)
 
 
 def printable(text: str | None) -> str:
