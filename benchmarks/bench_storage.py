@@ -110,16 +110,16 @@ def child_verify(home: str) -> None:
     )
 
 
+def _git(repo: str | Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout
+
+
 def child_read(repo: str, file: str) -> None:
     """The floor: list the commits, read every version out of git, hash it."""
     started = time.perf_counter()
-    log = subprocess.run(
-        ["git", "log", "--first-parent", "--reverse", "--format=%H", "--", file],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
+    log = _git(repo, "log", "--first-parent", "--reverse", "--format=%H", "--", file).split()
     process = subprocess.Popen(
         ["git", "cat-file", "--batch"], cwd=repo, stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
@@ -165,13 +165,7 @@ def archive_bytes(home: Path) -> tuple[int, int]:
 def file_pack_bytes(repo: Path, file: str) -> int:
     """The bytes git needs for the versions of `file` alone: its blobs, delta-compressed into
     one pack by `git pack-objects` (the repository may hold other files' histories too)."""
-    listed = subprocess.run(
-        ["git", "rev-list", "--objects", "--first-parent", "HEAD", "--", file],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    listed = _git(repo, "rev-list", "--objects", "--first-parent", "HEAD", "--", file)
     blobs = "".join(
         f"{sha}\n"
         for sha, _, path in (line.partition(" ") for line in listed.splitlines())
@@ -258,11 +252,7 @@ def main() -> None:
         if not (repo / ".git").exists():
             # In a child: the imports' children would inherit this process's peak memory.
             _child("build", str(repo), str(commits), str(size))
-        commits = len(
-            subprocess.run(
-                ["git", "rev-list", "HEAD"], cwd=repo, check=True, capture_output=True, text=True
-            ).stdout.split()
-        )
+        commits = len(_git(repo, "rev-list", "HEAD").split())
         print(
             f"(history of {commits:,} commits of a {mb(size)} incidents.json ready in "
             f"{time.perf_counter() - started:.0f} s)"
