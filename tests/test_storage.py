@@ -591,3 +591,27 @@ def test_a_source_purged_and_added_again_stores_under_its_new_row(home, repo):
     stored = archive.db.conn.execute("select distinct source_id from snapshots").fetchall()
     archive.close()
     assert row[0] != first and stored == [(row[0],)]
+
+
+def test_a_source_purged_and_added_again_by_another_process_stores_under_its_new_row(repo, tracker):
+    """Another process purges a source this archive has looked up, adds a source that takes
+    its old id, then the name again: the next versions of the name go under its new row."""
+    path, _ = repo
+    archive = Archive(tracker.home)
+    archive.add_source(Source(name="other", url="https://other.example/", format="statuspage"))
+    archive.add_source(Source(name="airbrake", url="https://old.example/", format="statuspage"))
+    first = archive.source_id("airbrake")
+    import_git(
+        archive, path, "incidents.json", source="other", fmt="statuspage", until="@1681375800"
+    )
+    tracker("remove", "airbrake", "--purge")
+    tracker("add", "https://taker.example/", "--name", "taker", "--format", "statuspage")
+    tracker("add", "https://new.example/", "--name", "airbrake", "--format", "statuspage")
+    import_git(archive, path, "incidents.json", source="airbrake", fmt="statuspage")
+    ids = dict(archive.db.conn.execute("select name, id from sources").fetchall())
+    stored = archive.db.conn.execute(
+        "select distinct source_id from snapshots where source_id != ?", [ids["other"]]
+    ).fetchall()
+    archive.close()
+    assert ids["taker"] == first  # SQLite gave the purged id to the next source added
+    assert stored == [(ids["airbrake"],)]

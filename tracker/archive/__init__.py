@@ -102,9 +102,13 @@ class Archive:
         # The incident rows alive at the newest version of each source, as `_record_items`
         # left them: {source_id: ((count, max id), {slot: (id, hash, header_hash)})}.
         self._open_items: dict[int, tuple[tuple[int, int], dict[str, tuple[int, str, str]]]] = {}
-        # A source's id never changes: a row is only deleted by a purge, which only a source
-        # never fetched allows, and which this process forgets it for.
+        # A source's id never changes while its row lives: a row is only deleted by a purge
+        # (of a source never fetched), and a name purged and added again may get a new id,
+        # or an id another source took meanwhile. So the ids are forgotten at a purge here,
+        # at a rollback, and when another connection has committed since this one last began
+        # a transaction (`pragma data_version` tells).
         self._source_ids: dict[str, int] = {}
+        self._data_version: int | None = None
         pending = migrations.pending(self.db)
         if pending and read_only:
             self.db.close()
@@ -150,22 +154,34 @@ class Archive:
             except BaseException:
                 self.db.execute("rollback to nested")
                 self.db.execute("release nested")
-                self._documents.clear()
-                self._open_items.clear()
-                self.blobs.forget()
+                self._forget()
                 raise
             self.db.execute("release nested")
             return
-        self.db.execute("begin immediate")
+        self.begin()
         try:
             yield
         except BaseException:
             self.db.execute("rollback")
-            self._documents.clear()
-            self._open_items.clear()
-            self.blobs.forget()
+            self._forget()
             raise
         self.db.execute("commit")
+
+    def begin(self) -> None:
+        """BEGIN IMMEDIATE (the write lock up front, waiting on the busy timeout), forgetting the
+        source ids remembered when another connection has committed since the last one."""
+        self.db.execute("begin immediate")
+        (version,) = self.db.conn.execute("pragma data_version").fetchone()
+        if version != self._data_version:
+            self._source_ids.clear()
+            self._data_version = version
+
+    def _forget(self) -> None:
+        """Drop what this process remembers of rows a rolled-back transaction may have written."""
+        self._documents.clear()
+        self._open_items.clear()
+        self._source_ids.clear()
+        self.blobs.forget()
 
     # -- sources ---------------------------------------------------------------------------
 
@@ -228,8 +244,8 @@ class Archive:
         row = self.db.conn.execute("select id from sources where name = ?", [name]).fetchone()
         if row is None:
             raise UsageError(f"no source named {name!r}; `tracker sources` lists them")
-        self._source_ids[name] = int(row[0])
-        return int(row[0])
+        ident = self._source_ids[name] = int(row[0])
+        return ident
 
     def get_source(self, name: str) -> Source:
         row = self._source_row(name)

@@ -135,7 +135,7 @@ class Run:
         or an interrupt, the versions stored before it are committed, as one by one they were.
         """
         self._pending, self._since = 0, time.monotonic()
-        self.archive.db.execute("begin immediate")
+        self.archive.begin()
         try:
             yield
         finally:
@@ -148,7 +148,7 @@ class Run:
         self._pending += 1
         if self._pending >= BATCH_VERSIONS or time.monotonic() - self._since >= BATCH_SECONDS:
             self.archive.db.execute("commit")
-            self.archive.db.execute("begin immediate")
+            self.archive.begin()
             self._pending, self._since = 0, time.monotonic()
 
     def too_old(self, observed_at: str) -> bool:
