@@ -154,8 +154,6 @@ def parse_stages(count: int = 12) -> dict[str, dict[str, float]]:
         passes[label] = spent
     # The stages apart, on pages read once already (their memos as a whole read leaves them).
     spent = passes["warm"]
-    for name in names[:-1]:
-        spent[name] = 0.0
     for body in pages:
         marks = [time.process_time()]
         root = htmlpage.parse_markup("html", decode_page("html", body, "text/html; charset=utf-8"))
