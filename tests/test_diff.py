@@ -420,27 +420,7 @@ def test_any_budget_keeps_the_diff_exact(old, new, work, run, sentence):
     assert all(op == EQUAL for op, _ in same)
 
 
-@given(
-    st.text(
-        alphabet=st.sampled_from(
-            [
-                "a",
-                "b",
-                " ",
-                "\n",
-                "\t",
-                "\x0c",
-                "\x1c",
-                "\x85",
-                "\xa0",
-                "\u2003",
-                "\u2028",
-                "\u3000",
-            ]
-        ),
-        max_size=40,
-    )
-)
+@given(st.text(alphabet="ab \n\t\x0c\x1c\x85\xa0\u2003\u2028\u3000", max_size=40))
 def test_line_breaks_are_folded_as_the_pattern_folds_them(text):
     """Whitespace around line breaks, Unicode spaces included, is folded by splitting exactly as
     `\\s*\\n\\s*` folds it (str.strip and the pattern's \\s know the same spaces)."""
