@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any
 
 from . import noise, robots
-from .archive import Archive
+from .archive import Archive, blobs
 from .archive import nightly as kept
 from .archive.items import Pieces, pieces, slots
 from .edits import detect
@@ -68,6 +68,7 @@ class Reading:
     cut: Pieces | None
     document_hash: str
     learned: tuple[noise.Signature, ...]  # the signatures masked
+    sha256: str | None = None  # the body's, worked out where it was read
 
 
 def read(
@@ -84,9 +85,10 @@ def read(
     sent no document back at all)."""
     document = noise.apply(extract(fmt, body, content_type, options, url), learned)
     cut = pieces(document)
+    digest = blobs.sha256(body)
     if cut.document_hash == known:
-        return Reading(None, None, cut.document_hash, learned)
-    return Reading(document, cut, cut.document_hash, learned)
+        return Reading(None, None, cut.document_hash, learned, digest)
+    return Reading(document, cut, cut.document_hash, learned, digest)
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ class Observation:
     seen: str
     origin: str
     reference: str | None
+    digest: str | None = None  # the body's SHA-256, when it was worked out already
 
 
 def observe(
@@ -149,7 +152,7 @@ def observe(
         return failed(archive, source, row, UNPARSEABLE, str(exc))
     if reading.document is None:  # the last version's document, as the worker was told
         assert previous is not None
-        return unchanged(archive, source, row, body, previous, seen)
+        return unchanged(archive, source, row, body, previous, seen, digest=reading.sha256)
     document, cut = reading.document, reading.cut
     assert cut is not None
     old = None
@@ -159,8 +162,10 @@ def observe(
         if masked is not None and masked is not stored:
             old = masked
     if previous is not None and cut.document_hash in (previous["doc_hash"], _hash(old)):
-        return unchanged(archive, source, row, body, previous, seen)
-    return Observation(source, result, row, previous, document, cut, old, seen, origin, reference)
+        return unchanged(archive, source, row, body, previous, seen, digest=reading.sha256)
+    return Observation(
+        source, result, row, previous, document, cut, old, seen, origin, reference, reading.sha256
+    )
 
 
 def unchanged(
@@ -171,11 +176,14 @@ def unchanged(
     previous: dict,
     seen: str,
     outcome: str = "unchanged",
+    digest: str | None = None,
 ) -> Outcome:
-    """Record a fetch that showed the last version (a flap did not: it is not seen then)."""
+    """Record a fetch that showed the last version (a flap did not: it is not seen then).
+
+    `digest` is the body's SHA-256 when it was worked out already."""
     with archive.transaction():
         # Noise is evidence too: a body that differs from the last one is kept.
-        row["sha256"] = archive.store_body(source.name, body)
+        row["sha256"] = archive.store_body(source.name, body, digest)
         if outcome != "flap":
             archive.touch_snapshot(previous["id"], seen)
         row |= {"outcome": outcome, "snapshot_id": previous["id"]}
@@ -188,7 +196,7 @@ def store_version(archive: Archive, observation: Observation) -> Outcome:
     o = observation
     body, result, row = o.result.body or b"", o.result, dict(o.row)
     with archive.transaction():
-        digest = archive.store_body(o.source.name, body)
+        digest = archive.store_body(o.source.name, body, o.digest)
         row["sha256"] = digest
         snapshot_id = archive.insert_snapshot(
             {
@@ -573,14 +581,18 @@ def second_look(archive: Archive, first: Observation, result: FetchResult) -> Ou
     last = {previous["doc_hash"], _hash(first.old)}
     body = first.result.body or b""
     if first.cut.document_hash in last:
-        outcome = unchanged(archive, source, first.row, body, previous, first.seen)
+        outcome = unchanged(
+            archive, source, first.row, body, previous, first.seen, digest=first.digest
+        )
     elif _hash(second) in last:
         seconds = seconds_between(first.seen, result.finished_at)
         row = first.row | {
             "detail": f"a different version was served, then the last one again {seconds:.0f} s "
             "later on the second look: kept as evidence, not stored as a version"
         }
-        outcome = unchanged(archive, source, row, body, previous, first.seen, "flap")
+        outcome = unchanged(
+            archive, source, row, body, previous, first.seen, "flap", digest=first.digest
+        )
     else:
         outcome = store_version(archive, first)
     ingest(archive, source, result)

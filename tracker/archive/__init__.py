@@ -413,9 +413,10 @@ class Archive:
     def snapshot_body(self, snapshot_id: int) -> bytes:
         return self.body(self.snapshot(snapshot_id)["sha256"])
 
-    def store_body(self, source: str, body: bytes) -> str:
+    def store_body(self, source: str, body: bytes, digest: str | None = None) -> str:
         """Keep `body` (once), as a delta on the body the source's last fetch received.
 
+        `digest` is its SHA-256 when that was worked out already (where the body was read).
         Call inside the transaction that records the fetch naming it.
         """
         source_id = self.source_id(source)
@@ -425,7 +426,7 @@ class Archive:
             [source_id],
         ).fetchone()
         previous = row[0] if row else None
-        return self.blobs.put(body, source_id, previous)
+        return self.blobs.put(body, source_id, previous, digest)
 
     # -- documents -------------------------------------------------------------------------
 

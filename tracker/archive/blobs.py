@@ -75,12 +75,15 @@ class BodyStore:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def put(self, body: bytes, source_id: int, previous: str | None = None) -> str:
-        """Store `body` (once), as a delta on `previous` when that is a stored body.
+    def put(
+        self, body: bytes, source_id: int, previous: str | None = None, digest: str | None = None
+    ) -> str:
+        """Store `body` (once), as a delta on `previous` when that is a stored body; `digest`
+        is its SHA-256 when that was worked out already.
 
         Run inside the transaction that writes the row naming the body.
         """
-        digest = sha256(body)
+        digest = digest or sha256(body)
         if self.exists(digest):
             return digest
         base_row = self._row(previous) if previous else None

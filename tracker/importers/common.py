@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..archive import Archive
 from ..errors import UsageError
-from ..ingest import ingest
+from ..ingest import Reading, ingest
 from ..models import FetchResult, Outcome, Source
 from ..sources import check_format, check_name, new_source
 from ..times import now_iso, to_iso
@@ -154,8 +154,16 @@ class Run:
     def too_old(self, observed_at: str) -> bool:
         return self.floor is not None and observed_at < self.floor
 
-    def store(self, reference: str, result: FetchResult, observed_at: str) -> None:
-        """Ingest one version observed at `observed_at`, unless it is too old by now."""
+    def store(
+        self,
+        reference: str,
+        result: FetchResult,
+        observed_at: str,
+        extracted: Callable[[], Reading] | None = None,
+    ) -> None:
+        """Ingest one version observed at `observed_at`, unless it is too old by now.
+
+        `extracted` gives its reading when it was read on a worker (see `ahead`)."""
         if self.too_old(observed_at):
             self.tally.count("too_old")
             return
@@ -166,6 +174,7 @@ class Run:
             origin=self.origin,
             reference=reference,
             observed_at=observed_at,
+            extracted=extracted,
         )
         self.tally.ingested(reference, outcome)
         self._commit_batch()

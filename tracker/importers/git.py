@@ -23,7 +23,10 @@ from typing import IO
 from ..archive import Archive
 from ..errors import ImportFailed, UsageError
 from ..fetch import BLOCKED, EMPTY, is_challenge
+from ..ingest import signatures
 from ..models import FetchResult, Source
+from ..noise import Signature
+from .ahead import read_ahead
 from .common import ImportSummary, ProgressCallback, Run, ensure_source, iso_utc
 
 ORIGIN = "git"
@@ -73,18 +76,28 @@ def import_git(
     target = ensure_source(archive, source, url or f"git:{repo}:{path}", fmt)
     run = Run(archive, target, ORIGIN)
     wanted = [not run.skipped(commit.sha, commit.observed_at) for commit in commits]
-    with blob_reader(repo) as reader, run.batched():
-        # git reads the next versions while this one is stored.
-        bodies = reader.stream(
-            [(c.sha, path) for c, read in zip(commits, wanted, strict=True) if read]
+    chosen = [commit for commit, read in zip(commits, wanted, strict=True) if read]
+
+    def plan() -> tuple[str | None, dict, tuple[Signature, ...]]:
+        fmt = run.source.format
+        learned = tuple(signatures(archive, run.source.name))
+        return (None if fmt == "auto" else fmt), run.source.options, learned
+
+    with blob_reader(repo) as reader:
+        # git reads the next versions, and a worker process reads what they say, while this
+        # one is stored.
+        bodies = reader.stream([(c.sha, path) for c in chosen])
+        results = (
+            _result(run.source, repo, path, c, body) for c, body in zip(chosen, bodies, strict=True)
         )
-        for done, (commit, read) in enumerate(zip(commits, wanted, strict=True), start=1):
-            if read:
-                result = _result(run.source, repo, path, commit, next(bodies))
-                run.store(commit.sha, result, commit.observed_at)
-            run.tally.count("found")
-            if on_progress:
-                on_progress(done, len(commits))
+        with read_ahead(results, plan, len(chosen)) as readings, run.batched():
+            for done, (commit, read) in enumerate(zip(commits, wanted, strict=True), start=1):
+                if read:
+                    result, extracted = next(readings)
+                    run.store(commit.sha, result, commit.observed_at, extracted)
+                run.tally.count("found")
+                if on_progress:
+                    on_progress(done, len(commits))
     return run.tally.summary()
 
 
