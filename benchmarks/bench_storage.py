@@ -68,6 +68,8 @@ def child_import(repo: str, file: str, home: str, source: str, fmt: str) -> None
             {
                 "seconds": elapsed,
                 "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                # The largest of git and the process that read the versions ahead.
+                "children_maxrss": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
                 "found": summary.found,
                 "new": summary.new,
                 "unchanged": summary.unchanged,
@@ -219,7 +221,10 @@ def report(
             f"  archive     {mb(database + bodies):>10}  (rows {mb(database)}, bodies "
             f"{mb(bodies)})   floor: {mb(floor['bytes'])} of versions read"
         )
-    print(f"  peak memory {mb(first['maxrss']):>10}   floor: the bare read {mb(floor['maxrss'])}")
+    print(
+        f"  peak memory {mb(first['maxrss']):>10}  (its reading worker or git "
+        f"{mb(first['children_maxrss'])})   floor: the bare read {mb(floor['maxrss'])}"
+    )
     print(
         f"  verify      {checked['seconds']:8.1f} s  ({checked['bodies']:,} bodies, "
         f"{checked['records']:,} chain records, {checked['problems']} problems)   floor: read + "

@@ -3,7 +3,10 @@ one page at a time (parsed in the calling process) stores."""
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,7 +14,7 @@ from pytest_httpserver import HTTPServer
 
 from tests.conftest import FIXTURES, Tracker
 from tracker.archive import Archive
-from tracker.extract.parallel import MIN_PAGES
+from tracker.extract.parallel import MIN_PAGES, Extractors
 from tracker.fetch import Policy
 from tracker.ingest import Reading, fetch_sources, ingest, latest, read
 from tracker.models import FetchResult, Outcome
@@ -163,3 +166,16 @@ def test_a_large_check_tells_a_pages_outcome_once_it_is_committed(
     assert sorted(told) == sorted(
         [(n, "new", "new") for n in names] + [(n, "unchanged", "new,unchanged") for n in names]
     )
+
+
+def test_an_interrupt_is_left_to_the_run_not_printed_by_a_worker(capfd):
+    """Ctrl-C reaches every process of the group: the run stops its workers itself."""
+    pool = Extractors(workers=1)
+    try:
+        pid, _ = pool.submit(os.getpid).result()
+        os.kill(pid, signal.SIGINT)
+        time.sleep(0.2)
+        assert pool.submit(os.getpid).result() == (pid, None)  # still there, still working
+    finally:
+        pool.close()
+    assert "Traceback" not in capfd.readouterr().err

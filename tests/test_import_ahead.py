@@ -34,7 +34,7 @@ def incident(number: int) -> dict:
 
 def history(repo: Repo) -> int:
     """Commits of a list of incidents, each changing what a version says in another way."""
-    listed = [incident(n) for n in range(6)]
+    listed = [incident(n) for n in range(12)]  # ~100 KB: a body worth reading on a worker
     steps: list[bytes] = []
 
     def commit(data: list[dict] | bytes) -> None:
@@ -45,7 +45,7 @@ def history(repo: Repo) -> int:
         "has been mitigated", "is mitigated for most customers"
     )
     commit(listed)
-    listed.insert(0, incident(6))  # a new incident on top
+    listed.insert(0, incident(12))  # a new incident on top
     commit(listed)
     commit(b"")  # the scraper wrote an empty file
     first = listed[1]["updates"][-1]
@@ -62,10 +62,11 @@ def history(repo: Repo) -> int:
     listed[-1]["external_desc"] = "Renamed incident"
     commit(listed)
     commit(json.dumps(listed, indent=4).encode())  # new bytes, the same page
-    listed.append(incident(7))
+    listed.append(incident(13))
     commit(listed)
     for number, body in enumerate(steps):
         repo.commit(f"2026-08-21T{number:02d}:00:00+00:00", {FILE: body})
+    assert len(steps[-1]) >= ahead.MIN_BYTES
     return len(steps)
 
 
@@ -153,3 +154,16 @@ def test_a_worker_killed_half_way_leaves_the_rest_read_here(
     notes = worker_readings(tmp_path, monkeypatch, kill_at=5)
     assert stored(imported(tmp_path, "killed", repo)) == in_one_process
     assert len(notes.read_text().split()) == 5  # the worker died at its fifth version
+
+
+def test_a_history_of_small_bodies_is_read_here(tmp_path, monkeypatch):
+    """Sending a body of a few kilobytes to a worker costs more than reading it."""
+    notes = worker_readings(tmp_path, monkeypatch)
+    repo = Repo(tmp_path / "small")
+    listed = [incident(0)]
+    for number in range(ahead.MIN_PAGES + 2):
+        listed[0]["external_desc"] = f"Incident, as worded {number} times"
+        repo.commit(f"2026-08-21T{number:02d}:00:00+00:00", {FILE: json.dumps(listed).encode()})
+    found = stored(imported(tmp_path, "small", repo))
+    assert [f[1] for f in found["fetches"]] == ["new"] * (ahead.MIN_PAGES + 2)
+    assert not notes.exists()

@@ -82,7 +82,12 @@ def outcome(future: Future[tuple[T | None, str | None]], read: Callable[..., T],
 
 def _die_with(parent: int) -> None:
     """A worker ends when the run that started it ends, however it ends: a worker outliving a
-    killed run would hold the data directory's run lock it inherited."""
+    killed run would hold the data directory's run lock it inherited.
+
+    An interrupt (Ctrl-C reaches the whole process group) is the run's to handle: it stops
+    the pool, and the worker finishes the page in hand instead of printing a traceback.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the run was already gone

@@ -28,6 +28,8 @@ from ..noise import Signature
 
 # How many versions are handed to the worker before the first of them is stored.
 DEPTH = 4
+# Smaller bodies are read where they are stored: reading one costs less than sending it.
+MIN_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -101,15 +103,15 @@ Extracted = Callable[[], Reading] | None
 
 @contextmanager
 def read_ahead(
-    results: Iterable[FetchResult], plan: Plan, count: int
+    results: Iterable[FetchResult], plan: Plan, count: int, size: int
 ) -> Iterator[Iterator[tuple[FetchResult, Extracted]]]:
     """Each result with its reading made on a worker (None: read it where it is stored).
 
     The worker is started (forked, so enter this before any transaction or thread begins)
-    only for a history of `count` versions worth it; a worker that dies leaves the rest of
-    the history to be read where it is stored.
+    only for a history worth it: `count` versions of about `size` bytes. A worker that dies
+    leaves the rest of the history to be read where it is stored.
     """
-    if count < MIN_PAGES or not sys.platform.startswith("linux"):
+    if count < MIN_PAGES or size < MIN_BYTES or not sys.platform.startswith("linux"):
         yield ((result, None) for result in results)
         return
     extractors = Extractors(workers=1)

@@ -90,7 +90,8 @@ def import_git(
         results = (
             _result(run.source, repo, path, c, body) for c, body in zip(chosen, bodies, strict=True)
         )
-        with read_ahead(results, plan, len(chosen)) as readings, run.batched():
+        size = max((reader.size(c.sha, path) for c in chosen[:1] + chosen[-1:]), default=0)
+        with read_ahead(results, plan, len(chosen), size) as readings, run.batched():
             for done, (commit, read) in enumerate(zip(commits, wanted, strict=True), start=1):
                 if read:
                     result, extracted = next(readings)
@@ -180,6 +181,13 @@ class BlobReader:
             if error is not None:
                 raise error
             yield body
+
+    def size(self, sha: str, path: str) -> int:
+        """The size of the file at `sha` (0 when it is not there), without reading it."""
+        done = subprocess.run(
+            ["git", "cat-file", "-s", f"{sha}:{path}"], cwd=self.repo, capture_output=True
+        )
+        return int(done.stdout) if done.returncode == 0 and done.stdout.strip().isdigit() else 0
 
     def __call__(self, sha: str, path: str) -> bytes | None:
         """The file's bytes at `sha`; None when the commit deleted it."""
