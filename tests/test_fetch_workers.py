@@ -13,6 +13,7 @@ from pathlib import Path
 from pytest_httpserver import HTTPServer
 
 from tests.conftest import FIXTURES, Tracker
+from tracker import ingest as ingest_module
 from tracker.archive import Archive
 from tracker.extract.parallel import MIN_PAGES, Extractors
 from tracker.fetch import Policy
@@ -36,6 +37,10 @@ PAGES = [
     ("apple", "apple-developer-system-status.json", "apple", "application/json"),
     ("aws", "aws-legacy-data.json", "aws", "application/json"),
     ("generic", "statuspage-page.html", "html", "text/html; charset=utf-8"),
+    *[
+        (f"generic-{n}", "statuspage-page.html", "html", "text/html; charset=utf-8")
+        for n in range(2, 9)
+    ],
 ]
 # An error page where JSON belongs: a failed fetch, never a version, wherever it is parsed.
 BROKEN = ("broken", b"<html><body>Service Unavailable</body></html>", "statuspage", "text/html")
@@ -67,8 +72,24 @@ def shown(t: Tracker, name: str) -> dict:
     return {k: v for k, v in data.items() if k not in ("first_seen", "last_seen", "snapshot")}
 
 
-def test_many_pages_store_what_one_page_at_a_time_stores(tmp_path: Path, httpserver: HTTPServer):
-    assert len(PAGES) + 1 >= MIN_PAGES
+_READ = ingest_module.read
+
+
+def _noted_read(*args):
+    """`ingest.read`, noting in a file which process read what: (pid, content type)."""
+    with open(os.environ["READ_NOTES"], "a") as notes:
+        notes.write(f"{os.getpid()} {args[2]}\n")
+    return _READ(*args)
+
+
+def test_many_pages_store_what_one_page_at_a_time_stores(
+    tmp_path: Path, httpserver: HTTPServer, monkeypatch
+):
+    html = [name for name, _, _, kind in PAGES if kind.startswith("text/html")]
+    assert len(html) >= MIN_PAGES
+    notes = tmp_path / "notes"
+    monkeypatch.setenv("READ_NOTES", str(notes))
+    monkeypatch.setattr(ingest_module, "read", _noted_read)
     together, alone = Tracker(tmp_path / "together"), Tracker(tmp_path / "alone")
     for t in (together, alone):
         t.home.mkdir()
@@ -102,6 +123,13 @@ def test_many_pages_store_what_one_page_at_a_time_stores(tmp_path: Path, httpser
     found = edits(together)
     assert found == edits(alone)
     assert {source for source, *_ in found} == {"gcp", "sp-incidents"}
+    # The HTML pages of the check of many were read on workers; small JSON bodies here.
+    here = str(os.getpid())
+    readers = [line.split(" ", 1) for line in notes.read_text().splitlines()]
+    on_workers = [kind for pid, kind in readers if pid != here]
+    assert on_workers and all(kind.startswith("text/html") for kind in on_workers)
+    assert len(on_workers) >= 2 * len(html)  # fetched twice by the check of many
+    assert any(kind.startswith("application/json") for pid, kind in readers if pid == here)
 
 
 def test_a_workers_reading_is_used_only_while_it_still_holds(home: Path):
@@ -141,13 +169,13 @@ def test_a_large_check_tells_a_pages_outcome_once_it_is_committed(
 ):
     """The pages the workers have read are stored a batch at a time, in one transaction; a
     page is reported done only when another connection can read its fetch record."""
-    body = (FORMATS / "statuspage-incidents.json").read_bytes()
+    body = (FORMATS / "statuspage-page.html").read_bytes()  # HTML: read on the workers
     archive = Archive(home)
     names = [f"p{i}" for i in range(MIN_PAGES + 4)]
     for name in names:
-        httpserver.expect_request(f"/{name}").respond_with_data(body, content_type="text/json")
+        httpserver.expect_request(f"/{name}").respond_with_data(body, content_type="text/html")
         url = httpserver.url_for(f"/{name}")
-        archive.add_source(new_source(url, name=name, fmt="statuspage"))
+        archive.add_source(new_source(url, name=name, fmt="html"))
     told: list[tuple[str, str, str]] = []
 
     def committed(outcome: Outcome) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import FIXTURES, Tracker
 from tests.test_import_git import Repo
+from tracker.extract import parallel
 from tracker.importers import ahead
 
 FILE = "incidents.json"
@@ -66,7 +67,7 @@ def history(repo: Repo) -> int:
     commit(listed)
     for number, body in enumerate(steps):
         repo.commit(f"2026-08-21T{number:02d}:00:00+00:00", {FILE: body})
-    assert len(steps[-1]) >= ahead.MIN_BYTES
+    assert len(steps[-1]) >= parallel.MIN_BYTES
     return len(steps)
 
 

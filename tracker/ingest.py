@@ -23,7 +23,7 @@ from .edits import detect
 from .edits.align import parse_time
 from .errors import ExtractionError
 from .extract import detect_format, extract
-from .extract.parallel import Extractors, outcome
+from .extract.parallel import Extractors, outcome, worth_a_worker
 from .fetch import UNPARSEABLE, Job, Policy, fetch_all
 from .models import Document, FetchResult, Incident, Outcome, Source
 from .times import seconds_between
@@ -451,13 +451,21 @@ def fetch_sources(
         else:
             last_pending = time.monotonic()
 
-    # Pages are parsed on worker processes while the next ones download, then stored here.
-    extractors = Extractors.for_pages(len(jobs))
+    # Pages are parsed on worker processes while the next ones download, then stored here:
+    # those that take reading (HTML, large bodies; a small JSON body is read here faster).
+    costly = sum(1 for job in jobs if _costly(archive, by_name[job.key]))
+    extractors = Extractors.for_pages(costly)
     waiting: list[tuple[Job, FetchResult, Future[Any], tuple[Any, ...]]] = []
 
     def arrived(job: Job, result: FetchResult) -> None:
         source = by_name[job.key]
-        if extractors is None or source.format == "auto" or result.error or not result.body:
+        if (
+            extractors is None
+            or source.format == "auto"
+            or result.error
+            or not result.body
+            or not worth_a_worker(len(result.body), result.content_type)
+        ):
             store(job, result)
         else:
             learned = tuple(signatures(archive, source.name))
@@ -519,6 +527,15 @@ def fetch_sources(
             report(store_version(archive, first), first.result)
     order = {s.name: i for i, s in enumerate(sources)}
     return sorted(outcomes, key=lambda o: order[o.source])
+
+
+def _costly(archive: Archive, source: Source) -> bool:
+    """Whether the source's page is likely to be worth reading on a worker, by its last
+    version (a source never read yet: by its format)."""
+    previous = latest(archive, source.name)
+    if previous is None:
+        return source.format == "html"
+    return worth_a_worker(previous["bytes"] or 0, previous["content_type"])
 
 
 def _guarded(

@@ -25,6 +25,9 @@ T = TypeVar("T")
 
 # Fewer pages than this are parsed in the calling process: starting workers costs more.
 MIN_PAGES = 8
+# A smaller body that is not HTML is read in the calling process: reading it there costs
+# less than sending it to a worker and its reading back.
+MIN_BYTES = 64 * 1024
 _PR_SET_PDEATHSIG = 1
 
 
@@ -63,6 +66,16 @@ class Extractors:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def worth_a_worker(size: int, content_type: str | None) -> bool:
+    """Whether a body of `size` bytes is worth reading on a worker: HTML (laying out and
+    reading a page's incidents is the costly reading), or a large body of any kind."""
+    kind = (content_type or "").split(";")[0].strip().lower()
+    return size >= MIN_BYTES or (size > 0 and kind in _HTML)
+
+
+_HTML = ("text/html", "application/xhtml+xml")
 
 
 def outcome(future: Future[tuple[T | None, str | None]], read: Callable[..., T], *args: Any) -> T:

@@ -21,15 +21,13 @@ from typing import Any
 
 from ..archive.items import IncidentPiece, Pieces
 from ..errors import ExtractionError
-from ..extract.parallel import MIN_PAGES, Extractors
+from ..extract.parallel import MIN_PAGES, Extractors, worth_a_worker
 from ..ingest import Reading, read
 from ..models import Document, FetchResult, Incident
 from ..noise import Signature
 
 # How many versions are handed to the worker before the first of them is stored.
 DEPTH = 4
-# Smaller bodies are read where they are stored: reading one costs less than sending it.
-MIN_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -103,15 +101,16 @@ Extracted = Callable[[], Reading] | None
 
 @contextmanager
 def read_ahead(
-    results: Iterable[FetchResult], plan: Plan, count: int, size: int
+    results: Iterable[FetchResult], plan: Plan, count: int, size: int, content_type: str
 ) -> Iterator[Iterator[tuple[FetchResult, Extracted]]]:
     """Each result with its reading made on a worker (None: read it where it is stored).
 
     The worker is started (forked, so enter this before any transaction or thread begins)
-    only for a history worth it: `count` versions of about `size` bytes. A worker that dies
-    leaves the rest of the history to be read where it is stored.
+    only for a history worth it: `count` versions of about `size` bytes of `content_type`.
+    A worker that dies leaves the rest of the history to be read where it is stored.
     """
-    if count < MIN_PAGES or size < MIN_BYTES or not sys.platform.startswith("linux"):
+    worth = count >= MIN_PAGES and worth_a_worker(size, content_type)
+    if not worth or not sys.platform.startswith("linux"):
         yield ((result, None) for result in results)
         return
     extractors = Extractors(workers=1)

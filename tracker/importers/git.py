@@ -91,7 +91,8 @@ def import_git(
             _result(run.source, repo, path, c, body) for c, body in zip(chosen, bodies, strict=True)
         )
         size = max((reader.size(c.sha, path) for c in chosen[:1] + chosen[-1:]), default=0)
-        with read_ahead(results, plan, len(chosen), size) as readings, run.batched():
+        kind = content_type(path)
+        with read_ahead(results, plan, len(chosen), size, kind) as readings, run.batched():
             for done, (commit, read) in enumerate(zip(commits, wanted, strict=True), start=1):
                 if read:
                     result, extracted = next(readings)
