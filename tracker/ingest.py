@@ -412,7 +412,8 @@ def fetch_sources(
     sources = [archive.get_source(n) for n in wanted] if wanted else archive.sources()
     by_name = {s.name: s for s in sources}
     verdicts = _robots(archive, sources, policy)
-    jobs = [_job(archive, source) for source in sources if verdicts[source.name][0]]
+    lasts = {s.name: latest(archive, s.name) for s in sources if verdicts[s.name][0]}
+    jobs = [_job(source, lasts[source.name]) for source in sources if source.name in lasts]
     outcomes: list[Outcome] = []
     pending: dict[str, Observation] = {}
     last_pending = 0.0
@@ -453,7 +454,7 @@ def fetch_sources(
 
     # Pages are parsed on worker processes while the next ones download, then stored here:
     # those that take reading (HTML, large bodies; a small JSON body is read here faster).
-    costly = sum(1 for job in jobs if _costly(archive, by_name[job.key]))
+    costly = sum(1 for job in jobs if _costly(by_name[job.key], lasts[job.key]))
     extractors = Extractors.for_pages(costly)
     waiting: list[tuple[Job, FetchResult, Future[Any], tuple[Any, ...]]] = []
 
@@ -529,10 +530,9 @@ def fetch_sources(
     return sorted(outcomes, key=lambda o: order[o.source])
 
 
-def _costly(archive: Archive, source: Source) -> bool:
+def _costly(source: Source, previous: dict | None) -> bool:
     """Whether the source's page is likely to be worth reading on a worker, by its last
-    version (a source never read yet: by its format)."""
-    previous = latest(archive, source.name)
+    version `previous` (a source never read yet: by its format)."""
     if previous is None:
         return source.format == "html"
     return worth_a_worker(previous["bytes"] or 0, previous["content_type"])
@@ -635,8 +635,8 @@ def _with_elapsed(outcome: Outcome, elapsed: float) -> Outcome:
     return replace(outcome, elapsed=elapsed)
 
 
-def _job(archive: Archive, source: Source) -> Job:
-    previous = latest(archive, source.name)
+def _job(source: Source, previous: dict | None) -> Job:
+    """The request for a source, with the validators of its last version `previous`."""
     etag = last_modified = None
     if previous and previous.get("headers"):
         headers = {k.lower(): v for k, v in json.loads(previous["headers"]).items()}
