@@ -615,3 +615,32 @@ def test_a_source_purged_and_added_again_by_another_process_stores_under_its_new
     archive.close()
     assert ids["taker"] == first  # SQLite gave the purged id to the next source added
     assert stored == [(ids["airbrake"],)]
+
+
+def test_a_large_page_that_differs_at_both_ends_is_stored_as_a_small_delta(tmp_path, home):
+    """A page restamped at its top and its bottom on every commit, one update reworded in the
+    middle: each later body costs what changed, not the megabytes the page weighs."""
+    template = PAYLOAD["incidents"][0]
+    items = []
+    for n in range(800):
+        item = copy.deepcopy(template)
+        item["id"] = f"inc{n:04d}"
+        for u, update in enumerate(item["incident_updates"]):
+            update["id"] = f"inc{n:04d}u{u}"
+        items.append(item)
+    versions = []
+    for index in range(4):
+        if index == 2:
+            items[400]["incident_updates"][0]["body"] += " Some users were affected."
+        page = dict(PAYLOAD["page"], updated_at=f"2023-04-13T10:0{index}:00Z")
+        body = {"page": page, "incidents": items, "generated_in_ms": 100 + index}
+        versions.append(json.dumps(body, indent=2).encode())
+    assert min(map(len, versions)) > 1_000_000
+    build_repo(tmp_path / "repo", versions)
+    archive = imported(home, tmp_path / "repo")
+    stored = list(archive.blobs.stored())
+    assert [s.depth for s in stored] == [0, 1, 2, 3]
+    assert all(s.stored < 4_000 for s in stored[1:]), [s.stored for s in stored]
+    archive.blobs.forget()
+    assert [archive.body(s.sha256) for s in stored] == versions
+    archive.close()

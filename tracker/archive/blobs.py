@@ -267,9 +267,12 @@ def _compress(previous: bytes, body: bytes) -> bytes:
 
     The window covers both, and the match tables are sized for the dictionary: at the level's
     defaults zstd forgets the start of a large dictionary and the delta is as big as the page.
+    A table of an eighth of the window's positions finds the same matches (measured on pages
+    of 180 KB and 4 MB that differ throughout: deltas of the same size; a 32nd loses them)
+    for a third of the time its setting up costs at the window's full size.
     """
     window = _window_log(len(previous) + len(body))
-    table = min(window, 22)
+    table = max(10, min(window - 3, 22))
     params = zstandard.ZstdCompressionParameters.from_level(
         DELTA_LEVEL, window_log=window, hash_log=table, chain_log=table
     )
