@@ -630,6 +630,32 @@ def test_a_finished_fetch_leaves_its_reused_connection_alone():
     assert len(ports) == 2 and ports[0] == ports[1]  # one connection, reused
 
 
+def test_a_retry_has_a_deadline_of_its_own():
+    """The first attempt's deadline passes while the retry is under way: the retry goes on."""
+    attempts = []
+
+    def respond(handler: BaseHTTPRequestHandler) -> None:
+        attempts.append(time.monotonic())
+        time.sleep(0.7)  # each attempt within the deadline, the two together past it
+        if len(attempts) == 1:
+            handler.send_response(503)
+            handler.send_header("Retry-After", "0")
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
+        handler.send_response(200)
+        handler.send_header("Content-Type", JSON)
+        handler.send_header("Content-Length", str(len(BODY)))
+        handler.end_headers()
+        handler.wfile.write(BODY)
+
+    policy = Policy(deadline=1, retries=1)
+    with raw_server(respond) as url, make_session(policy) as session:
+        result = fetch_url(session, url + "/api/v2/incidents.json", policy)
+    assert (result.error, result.body) == (None, BODY)
+    assert len(attempts) == 2
+
+
 def test_an_interrupted_run_stops_at_once(httpserver):
     """Ctrl-C while results are stored: no waiting for the queue or for fetches under way."""
 
