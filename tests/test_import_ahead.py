@@ -88,13 +88,24 @@ def stored(tracker: Tracker) -> dict:
     versions = conn.execute(
         "select id, sha256, doc_hash, first_seen, last_seen from snapshots order by id"
     ).fetchall()
+    # Byte for byte the same body store: a delta worked out on the worker is the one this
+    # process would have written.
+    bodies = conn.execute(
+        "select sha256, base, depth, size, data from bodies order by rowid"
+    ).fetchall()
     conn.close()
     documents = [
         json.loads(tracker("show", "gcp", "--version", str(v[0]), "--json").output)
         for v in versions
     ]
     changes = json.loads(tracker("changes", "--all", "--json").output)
-    return {"fetches": fetches, "versions": versions, "documents": documents, "changes": changes}
+    return {
+        "fetches": fetches,
+        "versions": versions,
+        "bodies": bodies,
+        "documents": documents,
+        "changes": changes,
+    }
 
 
 @pytest.fixture

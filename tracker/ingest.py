@@ -68,7 +68,7 @@ class Reading:
     cut: Pieces | None
     document_hash: str
     learned: tuple[noise.Signature, ...]  # the signatures masked
-    sha256: str | None = None  # the body's, worked out where it was read
+    worked: blobs.Worked | None = None  # the body's hash (a delta), worked out where it was read
 
 
 def read(
@@ -85,10 +85,10 @@ def read(
     sent no document back at all)."""
     document = noise.apply(extract(fmt, body, content_type, options, url), learned)
     cut = pieces(document)
-    digest = blobs.sha256(body)
+    done = blobs.worked(body)
     if cut.document_hash == known:
-        return Reading(None, None, cut.document_hash, learned, digest)
-    return Reading(document, cut, cut.document_hash, learned, digest)
+        return Reading(None, None, cut.document_hash, learned, done)
+    return Reading(document, cut, cut.document_hash, learned, done)
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ class Observation:
     seen: str
     origin: str
     reference: str | None
-    digest: str | None = None  # the body's SHA-256, when it was worked out already
+    worked: blobs.Worked | None = None  # about the body, when it was worked out already
 
 
 def observe(
@@ -152,7 +152,7 @@ def observe(
         return failed(archive, source, row, UNPARSEABLE, str(exc))
     if reading.document is None:  # the last version's document, as the worker was told
         assert previous is not None
-        return unchanged(archive, source, row, body, previous, seen, digest=reading.sha256)
+        return unchanged(archive, source, row, body, previous, seen, worked=reading.worked)
     document, cut = reading.document, reading.cut
     assert cut is not None
     old = None
@@ -162,9 +162,9 @@ def observe(
         if masked is not None and masked is not stored:
             old = masked
     if previous is not None and cut.document_hash in (previous["doc_hash"], _hash(old)):
-        return unchanged(archive, source, row, body, previous, seen, digest=reading.sha256)
+        return unchanged(archive, source, row, body, previous, seen, worked=reading.worked)
     return Observation(
-        source, result, row, previous, document, cut, old, seen, origin, reference, reading.sha256
+        source, result, row, previous, document, cut, old, seen, origin, reference, reading.worked
     )
 
 
@@ -176,14 +176,14 @@ def unchanged(
     previous: dict,
     seen: str,
     outcome: str = "unchanged",
-    digest: str | None = None,
+    worked: blobs.Worked | None = None,
 ) -> Outcome:
     """Record a fetch that showed the last version (a flap did not: it is not seen then).
 
-    `digest` is the body's SHA-256 when it was worked out already."""
+    `worked` is what was worked out about the body where it was read."""
     with archive.transaction():
         # Noise is evidence too: a body that differs from the last one is kept.
-        row["sha256"] = archive.store_body(source.name, body, digest)
+        row["sha256"] = archive.store_body(source.name, body, worked)
         if outcome != "flap":
             archive.touch_snapshot(previous["id"], seen)
         row |= {"outcome": outcome, "snapshot_id": previous["id"]}
@@ -196,7 +196,7 @@ def store_version(archive: Archive, observation: Observation) -> Outcome:
     o = observation
     body, result, row = o.result.body or b"", o.result, dict(o.row)
     with archive.transaction():
-        digest = archive.store_body(o.source.name, body, o.digest)
+        digest = archive.store_body(o.source.name, body, o.worked)
         row["sha256"] = digest
         snapshot_id = archive.insert_snapshot(
             {
@@ -599,7 +599,7 @@ def second_look(archive: Archive, first: Observation, result: FetchResult) -> Ou
     body = first.result.body or b""
     if first.cut.document_hash in last:
         outcome = unchanged(
-            archive, source, first.row, body, previous, first.seen, digest=first.digest
+            archive, source, first.row, body, previous, first.seen, worked=first.worked
         )
     elif _hash(second) in last:
         seconds = seconds_between(first.seen, result.finished_at)
@@ -608,7 +608,7 @@ def second_look(archive: Archive, first: Observation, result: FetchResult) -> Ou
             "later on the second look: kept as evidence, not stored as a version"
         }
         outcome = unchanged(
-            archive, source, row, body, previous, first.seen, "flap", digest=first.digest
+            archive, source, row, body, previous, first.seen, "flap", worked=first.worked
         )
     else:
         outcome = store_version(archive, first)

@@ -22,7 +22,7 @@ import sqlite_utils
 from ..errors import ReadOnlyError, UsageError, VerifyError
 from ..models import Document, EditEvent, EditRecord, Evidence, Source, edit_entry_id
 from . import chain, sql, wordings
-from .blobs import BodyStore
+from .blobs import BodyStore, Worked
 from .home import DB_NAME, read_only_reason, resolve_home, run_lock
 from .items import Pieces, assemble, canonical, pieces
 from .schema import migrations
@@ -413,10 +413,10 @@ class Archive:
     def snapshot_body(self, snapshot_id: int) -> bytes:
         return self.body(self.snapshot(snapshot_id)["sha256"])
 
-    def store_body(self, source: str, body: bytes, digest: str | None = None) -> str:
+    def store_body(self, source: str, body: bytes, done: Worked | None = None) -> str:
         """Keep `body` (once), as a delta on the body the source's last fetch received.
 
-        `digest` is its SHA-256 when that was worked out already (where the body was read).
+        `done` is what was worked out about it where it was read (its SHA-256, a delta).
         Call inside the transaction that records the fetch naming it.
         """
         source_id = self.source_id(source)
@@ -426,7 +426,7 @@ class Archive:
             [source_id],
         ).fetchone()
         previous = row[0] if row else None
-        return self.blobs.put(body, source_id, previous, digest)
+        return self.blobs.put(body, source_id, previous, done)
 
     # -- documents -------------------------------------------------------------------------
 

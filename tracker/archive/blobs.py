@@ -52,6 +52,26 @@ def sha256(body: bytes) -> str:
 
 
 @dataclass(frozen=True)
+class Worked:
+    """What was worked out about a body where it was read (on a worker): its SHA-256, and,
+    when the reader held the body before it (`base`, its SHA-256), the body as a delta on it."""
+
+    sha256: str
+    base: str | None = None
+    delta: bytes | None = None
+
+
+def worked(
+    body: bytes, before: tuple[str, bytes] | None = None, digest: str | None = None
+) -> Worked:
+    """`body`'s SHA-256 (`digest` when known), and its delta on `before` (SHA-256, bytes)."""
+    digest = digest or sha256(body)
+    if before is None:
+        return Worked(digest)
+    return Worked(digest, before[0], _delta(before[1], body))
+
+
+@dataclass(frozen=True)
 class StoredBody:
     """One row of the body store, as `verify` and `gc` see it."""
 
@@ -76,14 +96,14 @@ class BodyStore:
     # -- writing -------------------------------------------------------------------------------
 
     def put(
-        self, body: bytes, source_id: int, previous: str | None = None, digest: str | None = None
+        self, body: bytes, source_id: int, previous: str | None = None, done: Worked | None = None
     ) -> str:
-        """Store `body` (once), as a delta on `previous` when that is a stored body; `digest`
-        is its SHA-256 when that was worked out already.
+        """Store `body` (once), as a delta on `previous` when that is a stored body; `done` is
+        what was worked out about it already (its hash, perhaps that very delta).
 
         Run inside the transaction that writes the row naming the body.
         """
-        digest = digest or sha256(body)
+        digest = done.sha256 if done is not None else sha256(body)
         if self.exists(digest):
             return digest
         base_row = self._row(previous) if previous else None
@@ -99,7 +119,10 @@ class BodyStore:
             depth = 0
         else:
             assert base_row is not None and previous is not None
-            data = _delta(self.get(previous), body)
+            if done is not None and done.base == previous and done.delta is not None:
+                data = done.delta
+            else:
+                data = _delta(self.get(previous), body)
             depth = base_row["depth"] + 1
         self.db.execute(
             "insert into bodies (sha256, source_id, base, depth, size, data) "

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from ..archive import blobs
+from ..archive.blobs import Worked
 from ..archive.items import IncidentPiece, Pieces
 from ..errors import ExtractionError
 from ..extract.parallel import MIN_PAGES, Extractors, worth_a_worker
@@ -39,11 +41,13 @@ class Changes:
     layout: dict[str, Any]  # format, coverage, page, and the incidents' slots in order
     layout_hash: str
     changed: dict[str, tuple[Incident, str]]  # slot -> (incident, its hash), new or changed
-    sha256: str | None  # the body's
+    worked: Worked | None  # the body's hash, and its delta on the body read before it
 
 
-# The slot -> incident hash of the last reading this worker sent (on a worker process only).
+# The slot -> incident hash of the last reading this worker sent, and that reading's body
+# with its SHA-256 (on a worker process only).
 _LAST: dict[str, str] = {}
+_BODY: list[tuple[str, bytes]] = []
 
 
 def read_changes(fresh: bool, *args: Any) -> Changes:
@@ -51,7 +55,13 @@ def read_changes(fresh: bool, *args: Any) -> Changes:
     a new series (a worker may be told several imports)."""
     if fresh:
         _LAST.clear()
+        _BODY.clear()
     reading = read(*args)
+    body: bytes = args[1]
+    # The body the storing process will keep it as a delta on, if it read the same history.
+    known = reading.worked.sha256 if reading.worked else None
+    done = blobs.worked(body, _BODY[0] if _BODY else None, known)
+    _BODY[:] = [(done.sha256, body)]
     cut = reading.cut
     assert cut is not None  # `read` is not told a known hash here
     changed = {
@@ -61,9 +71,7 @@ def read_changes(fresh: bool, *args: Any) -> Changes:
     }
     _LAST.clear()
     _LAST.update(cut.hashes())
-    return Changes(
-        cut.document_hash, reading.learned, cut.layout, cut.layout_hash, changed, reading.sha256
-    )
+    return Changes(cut.document_hash, reading.learned, cut.layout, cut.layout_hash, changed, done)
 
 
 class Mirror:
@@ -90,7 +98,7 @@ class Mirror:
             page=layout["page"],
         )
         cut = Pieces(changes.document_hash, order, pieces, layout, changes.layout_hash)
-        return Reading(document, cut, changes.document_hash, changes.learned, changes.sha256)
+        return Reading(document, cut, changes.document_hash, changes.learned, changes.worked)
 
 
 # What an import hands the pipeline to learn how a version is read: its format (None while
