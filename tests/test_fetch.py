@@ -605,6 +605,15 @@ def test_the_deadline_holds_however_the_server_stalls(respond, detail):
     assert elapsed < 2  # the server would hold out for 4 s or more
 
 
+def send_body(handler: BaseHTTPRequestHandler) -> None:
+    """The incidents JSON, whole, as a 200."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", JSON)
+    handler.send_header("Content-Length", str(len(BODY)))
+    handler.end_headers()
+    handler.wfile.write(BODY)
+
+
 def test_a_finished_fetch_leaves_its_reused_connection_alone():
     """The deadline of a fetch must never cut a later fetch on the same connection."""
     ports = []
@@ -613,11 +622,7 @@ def test_a_finished_fetch_leaves_its_reused_connection_alone():
         ports.append(handler.client_address[1])
         if handler.path == "/slow":
             time.sleep(0.8)
-        handler.send_response(200)
-        handler.send_header("Content-Type", JSON)
-        handler.send_header("Content-Length", str(len(BODY)))
-        handler.end_headers()
-        handler.wfile.write(BODY)
+        send_body(handler)
 
     policy = Policy(deadline=1, retries=0)
     with raw_server(respond) as url, make_session(policy) as session:
@@ -643,11 +648,7 @@ def test_a_retry_has_a_deadline_of_its_own():
             handler.send_header("Content-Length", "0")
             handler.end_headers()
             return
-        handler.send_response(200)
-        handler.send_header("Content-Type", JSON)
-        handler.send_header("Content-Length", str(len(BODY)))
-        handler.end_headers()
-        handler.wfile.write(BODY)
+        send_body(handler)
 
     policy = Policy(deadline=1, retries=1)
     with raw_server(respond) as url, make_session(policy) as session:
