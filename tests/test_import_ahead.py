@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import sitegen
 from tests.conftest import FIXTURES, Tracker
 from tests.test_import_git import Repo
 from tracker.extract import parallel
@@ -71,9 +72,9 @@ def history(repo: Repo) -> int:
     return len(steps)
 
 
-def imported(tmp_path: Path, name: str, repo: Repo) -> Tracker:
+def imported(tmp_path: Path, name: str, repo: Repo, file: str = FILE, fmt: str = "gcp") -> Tracker:
     tracker = Tracker(tmp_path / name)
-    tracker("import", "git", str(repo.path), FILE, "--source", "gcp", "--format", "gcp")
+    tracker("import", "git", str(repo.path), file, "--source", "status", "--format", fmt)
     return tracker
 
 
@@ -95,7 +96,7 @@ def stored(tracker: Tracker) -> dict:
     ).fetchall()
     conn.close()
     documents = [
-        json.loads(tracker("show", "gcp", "--version", str(v[0]), "--json").output)
+        json.loads(tracker("show", "status", "--version", str(v[0]), "--json").output)
         for v in versions
     ]
     changes = json.loads(tracker("changes", "--all", "--json").output)
@@ -179,3 +180,26 @@ def test_a_history_of_small_bodies_is_read_here(tmp_path, monkeypatch):
     found = stored(imported(tmp_path, "small", repo))
     assert [f[1] for f in found["fetches"]] == ["new"] * (ahead.MIN_PAGES + 2)
     assert not notes.exists()
+
+
+def test_an_html_history_read_on_a_worker_stores_what_one_process_stores(tmp_path, monkeypatch):
+    """A generic HTML page (60 incidents, new noise on every commit) reworded and added to."""
+    repo = Repo(tmp_path / "html")
+    edits: list[tuple[int, int]] = []
+    additions: list[int] = []
+    for number in range(ahead.MIN_PAGES + 2):
+        if number in (3, 7):
+            edits.append((2 + number, number % 2))  # an update reworded
+        if number == 5:
+            additions.append(4)  # a new update on an incident
+        body = sitegen.page_bytes(0, 0, number, tuple(edits), tuple(additions))
+        repo.commit(f"2026-08-21T{number:02d}:00:00+00:00", {"status.html": body})
+    with monkeypatch.context() as patch:
+        patch.setattr(ahead, "MIN_PAGES", 10_000)
+        alone = stored(imported(tmp_path, "alone", repo, "status.html", "html"))
+    notes = worker_readings(tmp_path, monkeypatch)
+    found = stored(imported(tmp_path, "worker", repo, "status.html", "html"))
+    assert found == alone
+    assert {c["kind"] for c in found["changes"]} >= {"update_added", "update_edited"}
+    readers = notes.read_text().split()
+    assert len(readers) == ahead.MIN_PAGES + 2 and str(os.getpid()) not in readers
