@@ -185,10 +185,10 @@ class BlobReader:
 
     def size(self, sha: str, path: str) -> int:
         """The size of the file at `sha` (0 when it is not there), without reading it."""
-        done = subprocess.run(
-            ["git", "cat-file", "-s", f"{sha}:{path}"], cwd=self.repo, capture_output=True
-        )
-        return int(done.stdout) if done.returncode == 0 and done.stdout.strip().isdigit() else 0
+        try:
+            return int(_git(self.repo, ["cat-file", "-s", f"{sha}:{path}"]))
+        except UsageError:  # not at that commit
+            return 0
 
     def __call__(self, sha: str, path: str) -> bytes | None:
         """The file's bytes at `sha`; None when the commit deleted it."""
