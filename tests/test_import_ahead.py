@@ -10,6 +10,7 @@ import os
 import signal
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,11 +117,16 @@ def repo(tmp_path: Path) -> Repo:
     return repo
 
 
-@pytest.fixture
-def in_one_process(tmp_path: Path, repo: Repo, monkeypatch: pytest.MonkeyPatch) -> dict:
+def stored_alone(monkeypatch: pytest.MonkeyPatch, *args: Any) -> dict:
+    """`stored(imported(*args))`, every version read in the importing process."""
     with monkeypatch.context() as patch:
         patch.setattr(ahead, "MIN_PAGES", 10_000)
-        return stored(imported(tmp_path, "alone", repo))
+        return stored(imported(*args))
+
+
+@pytest.fixture
+def in_one_process(tmp_path: Path, repo: Repo, monkeypatch: pytest.MonkeyPatch) -> dict:
+    return stored_alone(monkeypatch, tmp_path, "alone", repo)
 
 
 _READ = ahead.read_changes
@@ -194,9 +200,7 @@ def test_an_html_history_read_on_a_worker_stores_what_one_process_stores(tmp_pat
             additions.append(4)  # a new update on an incident
         body = sitegen.page_bytes(0, 0, number, tuple(edits), tuple(additions))
         repo.commit(f"2026-08-21T{number:02d}:00:00+00:00", {"status.html": body})
-    with monkeypatch.context() as patch:
-        patch.setattr(ahead, "MIN_PAGES", 10_000)
-        alone = stored(imported(tmp_path, "alone", repo, "status.html", "html"))
+    alone = stored_alone(monkeypatch, tmp_path, "alone", repo, "status.html", "html")
     notes = worker_readings(tmp_path, monkeypatch)
     found = stored(imported(tmp_path, "worker", repo, "status.html", "html"))
     assert found == alone
