@@ -18,19 +18,29 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+import zstandard
 
 from ..errors import ReadOnlyError, UsageError, VerifyError
 from ..models import Document, EditEvent, EditRecord, Evidence, Source, edit_entry_id
 from . import chain, sql, wordings
 from .blobs import BodyStore, Worked
 from .home import DB_NAME, read_only_reason, resolve_home, run_lock
-from .items import Pieces, assemble, canonical, pieces
+from .items import IncidentPiece, Pieces, assemble, canonical, pieces
+from .packed import Packer
 from .schema import migrations
 
 # Tables computed from the raw bodies: `rebuild` recomputes them, `remove --purge` drops them.
-DERIVED = ("edits", "update_wordings", "incidents", "update_items", "incident_items", "layouts")
+DERIVED = (
+    "edits",
+    "update_wordings",
+    "incidents",
+    "update_items",
+    "incident_items",
+    "layouts",
+    "item_dictionaries",
+)
 # The migrations after which an upgraded archive is compacted (VACUUM) once.
-COMPACTING = {"m011_compact", "m012_wordings_searched"}
+COMPACTING = {"m011_compact", "m012_wordings_searched", "m013_packed_items"}
 # update_versions with last_seen / last_snapshot read through for wordings still shown.
 _WORDINGS = """
     select uv.id, uv.source_id, uv.incident_key, uv.update_key, uv.text, uv.text_hash,
@@ -97,6 +107,7 @@ class Archive:
         self.read_only = read_only
         self.db = _connect(home / DB_NAME, read_only)
         self.blobs = BodyStore(self.db, home / "blobs")
+        self.packer = Packer(self.db.conn)
         # The newest version recorded of each source: {source_id: (snapshot id, document)}.
         self._documents: dict[int, tuple[int, Document]] = {}
         # The incident rows alive at the newest version of each source, as `_record_items`
@@ -127,8 +138,9 @@ class Archive:
                 self.db.execute("rollback")
                 raise
             self.db.execute("commit")
-            # Once each wording is stored once (m011, m012) the rewritten rows leave pages
-            # half empty: compact the file once, so an upgraded archive shrinks on disk too.
+            # Once each wording is stored once (m011, m012) or item hashes are cut short
+            # (m013), the rewritten rows leave pages part empty: compact the file once, so
+            # an upgraded archive shrinks on disk too.
             if (
                 COMPACTING & {m.name for m in pending}
                 and self.db.execute(
@@ -174,6 +186,7 @@ class Archive:
         (version,) = self.db.conn.execute("pragma data_version").fetchone()
         if version != self._data_version:
             self._source_ids.clear()
+            self.packer.forget()
             self._data_version = version
 
     def _forget(self) -> None:
@@ -181,6 +194,7 @@ class Archive:
         self._documents.clear()
         self._open_items.clear()
         self._source_ids.clear()
+        self.packer.forget()
         self.blobs.forget()
 
     # -- sources ---------------------------------------------------------------------------
@@ -307,6 +321,7 @@ class Archive:
             wordings.drop_unused(self.db.conn)
             self._documents.pop(source_id, None)
             self._open_items.pop(source_id, None)
+            self.packer.forget(source_id)
             self._source_ids.pop(name, None)
             self.db.execute("delete from sources where id = ?", [source_id])
 
@@ -445,21 +460,34 @@ class Archive:
     def _assemble(self, row: dict[str, Any]) -> Document:
         alive = "source_id = ? and since <= ? and (until is null or until > ?)"
         params = [row["source_id"], row["id"], row["id"]]
-        layout = json.loads(
-            next(iter(self.db.query("select data from layouts where id = ?", [row["layout_id"]])))[
-                "data"
-            ]
-        )
-        headers = {
-            r["slot"]: json.loads(r["data"])
-            for r in self.db.query(f"select slot, data from incident_items where {alive}", params)
-        }
-        stored = {
-            (r["incident_slot"], r["slot"]): json.loads(r["data"])
-            for r in self.db.query(
-                f"select incident_slot, slot, data from update_items where {alive}", params
+        conn, unpack = self.db.conn, self.packer.unpack
+        try:
+            layout = json.loads(
+                unpack(
+                    *conn.execute(
+                        "select dictionary_id, data from layouts where id = ?", [row["layout_id"]]
+                    ).fetchone()
+                )
             )
-        }
+            headers = {
+                slot: json.loads(unpack(dictionary_id, data))
+                for slot, dictionary_id, data in conn.execute(
+                    f"select slot, dictionary_id, data from incident_items where {alive}", params
+                )
+            }
+            stored = {
+                (incident_slot, slot): json.loads(unpack(dictionary_id, data))
+                for incident_slot, slot, dictionary_id, data in conn.execute(
+                    "select incident_slot, slot, dictionary_id, data from update_items "
+                    f"where {alive}",
+                    params,
+                )
+            }
+        except (KeyError, TypeError, ValueError, zstandard.ZstdError) as exc:
+            raise VerifyError(
+                f"version {row['id']}'s document cannot be rebuilt: an item row does not "
+                f"read back ({exc}); `tracker rebuild` re-reads it from its raw body"
+            ) from exc
         known = wordings.texts(
             self.db.conn, (i for data in stored.values() for i in wordings.field_ids(data))
         )
@@ -503,7 +531,7 @@ class Archive:
         if cached is not None and cached[0] == tuple(mark):
             return cached[1]
         rows = {
-            r[0]: (r[1], r[2], r[3])
+            r[0]: (r[1], r[2].hex(), r[3].hex())
             for r in db.execute(
                 "select slot, id, hash, header_hash from incident_items "
                 "where source_id = ? and until is null",
@@ -531,20 +559,7 @@ class Archive:
             )
             return None
         cut = cut or pieces(document)
-        self._record_items(source_id, snapshot_id, cut)
-        self.db.execute(
-            "insert into layouts (source_id, hash, data) values (?, ?, ?) "
-            "on conflict (source_id, hash) do nothing",
-            [source_id, cut.layout_hash, canonical(cut.layout)],
-        )
-        layout_id = next(
-            iter(
-                self.db.query(
-                    "select id from layouts where source_id = ? and hash = ?",
-                    [source_id, cut.layout_hash],
-                )
-            )
-        )["id"]
+        layout_id = self._record_items(source_id, snapshot_id, cut)
         self.db.execute(
             "update snapshots set document = null, doc_hash = ?, layout_id = ? where id = ?",
             [cut.document_hash, layout_id, snapshot_id],
@@ -552,11 +567,22 @@ class Archive:
         self._documents[source_id] = (snapshot_id, document)
         return cut
 
-    def _record_items(self, source_id: int, snapshot_id: int, cut: Pieces) -> None:
+    def _record_items(self, source_id: int, snapshot_id: int, cut: Pieces) -> int:
+        """Close the rows of items that changed or left, write the new ones and the layout
+        when it is new, all compressed with one dictionary; returns the layout's id."""
         db = self.db.conn
         open_rows = dict(self._open_rows(source_id))
         self._open_items.pop(source_id, None)
         alive: dict[str, tuple[int, str, str]] = {}
+        layout_hash = bytes.fromhex(cut.layout_hash)
+        known_layout = db.execute(
+            "select id from layouts where source_id = ? and hash = ?", [source_id, layout_hash]
+        ).fetchone()
+        # The texts of the rows to write: a new layout first, then the items in the page's
+        # order (so a new dictionary made of them holds the layout and the newest items).
+        texts = [canonical(cut.layout)] if known_layout is None else []
+        new_incidents: list[tuple[IncidentPiece, int]] = []  # and the index of its text
+        new_updates: list[tuple[str, str, str, list[int], int]] = []
         for slot in cut.order:
             piece = cut.incidents[slot]
             current = open_rows.pop(slot, None)
@@ -565,7 +591,8 @@ class Archive:
                 continue
             if current is not None and current[2] == piece.header_hash:
                 db.execute(
-                    "update incident_items set hash = ? where id = ?", [piece.hash, current[0]]
+                    "update incident_items set hash = ? where id = ?",
+                    [bytes.fromhex(piece.hash), current[0]],
                 )
                 alive[slot] = (current[0], piece.hash, current[2])
             else:
@@ -574,21 +601,10 @@ class Archive:
                         "update incident_items set until = ? where id = ?",
                         [snapshot_id, current[0]],
                     )
-                inserted = db.execute(
-                    "insert into incident_items (source_id, slot, hash, header_hash, data, since) "
-                    "values (?, ?, ?, ?, ?, ?)",
-                    [
-                        source_id,
-                        slot,
-                        piece.hash,
-                        piece.header_hash,
-                        canonical(piece.header),
-                        snapshot_id,
-                    ],
-                )
-                alive[slot] = (int(inserted.lastrowid or 0), piece.hash, piece.header_hash)
+                new_incidents.append((piece, len(texts)))
+                texts.append(canonical(piece.header))
             open_updates = {
-                r[0]: (r[1], r[2])
+                r[0]: (r[1], r[2].hex())
                 for r in db.execute(
                     "select slot, id, hash from update_items "
                     "where source_id = ? and incident_slot = ? and until is null",
@@ -603,18 +619,11 @@ class Archive:
                     db.execute(
                         "update update_items set until = ? where id = ?", [snapshot_id, was[0]]
                     )
-                db.execute(
-                    "insert into update_items (source_id, incident_slot, slot, hash, data, since) "
-                    "values (?, ?, ?, ?, ?, ?)",
-                    [
-                        source_id,
-                        slot,
-                        update_slot,
-                        update_hash,
-                        canonical(wordings.stored_update(db, data)),
-                        snapshot_id,
-                    ],
+                stored = wordings.stored_update(db, data)
+                new_updates.append(
+                    (slot, update_slot, update_hash, wordings.field_ids(stored), len(texts))
                 )
+                texts.append(canonical(stored))
             for item_id, _ in open_updates.values():
                 db.execute("update update_items set until = ? where id = ?", [snapshot_id, item_id])
         for slot, (item_id, _, _) in open_rows.items():
@@ -624,8 +633,51 @@ class Archive:
                 "where source_id = ? and incident_slot = ? and until is null",
                 [snapshot_id, source_id, slot],
             )
+        dictionary_id = self.packer.dictionary_for(source_id, texts) if texts else None
+        packed = [self.packer.pack(dictionary_id, t) for t in texts] if dictionary_id else []
+        for piece, index in new_incidents:
+            inserted = db.execute(
+                "insert into incident_items "
+                "(source_id, slot, hash, header_hash, data, dictionary_id, since) "
+                "values (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    source_id,
+                    piece.slot,
+                    bytes.fromhex(piece.hash),
+                    bytes.fromhex(piece.header_hash),
+                    packed[index],
+                    dictionary_id,
+                    snapshot_id,
+                ],
+            )
+            alive[piece.slot] = (int(inserted.lastrowid or 0), piece.hash, piece.header_hash)
+        db.executemany(
+            "insert into update_items (source_id, incident_slot, slot, hash, data, "
+            "dictionary_id, wordings, since) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [
+                    source_id,
+                    incident_slot,
+                    update_slot,
+                    bytes.fromhex(update_hash),
+                    packed[index],
+                    dictionary_id,
+                    json.dumps(ids) if ids else None,
+                    snapshot_id,
+                ]
+                for incident_slot, update_slot, update_hash, ids, index in new_updates
+            ],
+        )
+        if known_layout is None:
+            layout_id = db.execute(
+                "insert into layouts (source_id, hash, data, dictionary_id) values (?, ?, ?, ?)",
+                [source_id, layout_hash, packed[0], dictionary_id],
+            ).lastrowid
+        else:
+            layout_id = known_layout[0]
         newest = max((row[0] for row in alive.values()), default=0)
         self._open_items[source_id] = ((len(alive), newest), alive)
+        return int(layout_id or 0)
 
     # -- derived history -----------------------------------------------------------------------
 
@@ -808,6 +860,7 @@ class Archive:
         wordings.drop_unused(self.db.conn)
         self._documents.pop(source_id, None)
         self._open_items.pop(source_id, None)
+        self.packer.forget(source_id)
 
     # -- reading edits -------------------------------------------------------------------------
 

@@ -27,8 +27,14 @@ def canonical(data: Any) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+# An item's hash is the first 128 bits of the SHA-256 of its canonical text, in hex: it only
+# tells a changed item from an unchanged one (a version's whole document keeps its full
+# SHA-256, which `verify` checks the rebuilt document against), and it is stored as 16 bytes.
+ITEM_HASH_HEX = 32
+
+
 def digest_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:ITEM_HASH_HEX]
 
 
 def slots(keys: list[str]) -> list[str]:
@@ -101,7 +107,7 @@ def _cut(incident: Incident) -> tuple[Incident, bytes, str]:
     data = incident.to_dict()
     data["updates"].sort(key=lambda u: u["key"])
     text = canonical(data).encode("utf-8")
-    return incident, text, hashlib.sha256(text).hexdigest()
+    return incident, text, hashlib.sha256(text).hexdigest()[:ITEM_HASH_HEX]
 
 
 def pieces(document: Document) -> Pieces:

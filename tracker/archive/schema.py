@@ -9,7 +9,7 @@ from sqlite_utils import Migrations
 
 from ..models import edit_entry_id
 from . import chain, wordings
-from .items import canonical
+from .items import ITEM_HASH_HEX, canonical
 
 migrations = Migrations("status-tracker")
 
@@ -606,3 +606,52 @@ def m012_wordings_searched(db: sqlite_utils.Database) -> None:
     conn.execute("insert into wordings_fts (wordings_fts) values ('rebuild')")
     for statement in WORDINGS_FTS_TRIGGERS.values():
         conn.execute(statement)
+
+
+@migrations()
+def m013_packed_items(db: sqlite_utils.Database) -> None:
+    """Item rows compressed against a dictionary of their source's rows (`packed`), and
+    item hashes stored as 16 bytes (`items.ITEM_HASH_HEX`) instead of 64 hex digits.
+
+    The data of rows written before stays as it is (JSON text, no `dictionary_id`) and is
+    read as such; `tracker rebuild` writes a source's rows again, compressed. Their hashes
+    are cut to the new length here, so they still match the hashes of the same items read
+    again. An update item names the wordings its fields refer to in `wordings`, so the
+    unused ones can be found without reading its data. Only derived tables change.
+    """
+    conn = db.conn
+    for table, columns in (
+        ("incident_items", ("hash", "header_hash")),
+        ("update_items", ("hash",)),
+        ("layouts", ("hash",)),
+    ):
+        rows = conn.execute(f"select id, {', '.join(columns)} from {table}").fetchall()
+        conn.executemany(
+            f"update {table} set {', '.join(f'{c} = ?' for c in columns)} where id = ?",
+            [[*(bytes.fromhex(h[:ITEM_HASH_HEX]) for h in row[1:]), row[0]] for row in rows],
+        )
+    conn.execute(
+        """
+        create table item_dictionaries (
+          id integer primary key autoincrement,
+          source_id integer not null references sources(id),
+          size integer not null,
+          data blob not null
+        )
+        """
+    )
+    conn.execute("create index item_dictionaries_source on item_dictionaries (source_id)")
+    for table in ("incident_items", "update_items", "layouts"):
+        conn.execute(f"alter table {table} add column dictionary_id integer")
+    conn.execute("alter table update_items add column wordings text")
+    conn.execute(
+        """
+        update update_items set wordings = (
+          select json_group_array(f.value) from json_each(update_items.data, '$.fields') f
+          where f.type = 'integer'
+        )
+        where exists (
+          select 1 from json_each(update_items.data, '$.fields') f where f.type = 'integer'
+        )
+        """
+    )

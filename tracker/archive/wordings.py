@@ -151,8 +151,8 @@ def drop_unused(conn: sqlite3.Connection) -> None:
           select old_id from edits where old_id is not null
           union select new_id from edits where new_id is not null
           union select wording_id from update_wordings
-          union select f.value from update_items, json_each(update_items.data, '$.fields') f
-            where f.type = 'integer'
+          union select w.value from update_items, json_each(update_items.wordings) w
+            where update_items.wordings is not null
         )
         """
     )
