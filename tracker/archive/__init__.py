@@ -778,9 +778,11 @@ class Archive:
         )
         if not tips:
             return
+        # `+open`: looked up by incident key (update_wordings_update), not among every open
+        # wording of the source, which a page of hundreds of incidents has thousands of.
         self.db.execute(
             "update update_wordings set open = 0, last_seen = max(last_seen, ?), "
-            "last_snapshot = ? where source_id = ? and open = 1 "
+            "last_snapshot = ? where source_id = ? and +open = 1 "
             "and incident_key in (select value from json_each(?))",
             [tips[0]["last_seen"], tips[0]["id"], source_id, json.dumps(incident_keys)],
         )
