@@ -29,6 +29,7 @@ RANKS = {
     "runs": 3,
     # The stages.
     "fetch": 2,
+    "downloads": 2,
     "robots": 2,
     "deadline": 2,
     "archive": 2,
@@ -41,6 +42,7 @@ RANKS = {
     "times": 1,
     "text": 1,
     "files": 1,
+    "processes": 1,
     # The root exception, the package's version and the memo for pure functions, below
     # everything.
     "errors": 0,
@@ -48,8 +50,9 @@ RANKS = {
     "__init__": 0,
     "__main__": 7,
 }
-# Within the stages, fetch's watchdog belongs to fetch; robots.txt is fetched by fetch.
-FRIENDS = {("fetch", "deadline"), ("robots", "fetch")}
+# Within the stages, fetch's watchdog belongs to fetch; robots.txt is fetched by fetch; the
+# downloads of a check run fetch in a child process.
+FRIENDS = {("fetch", "deadline"), ("robots", "fetch"), ("downloads", "fetch")}
 # Outside libraries and the only units allowed to import each.
 OWNERS = {
     "requests": {"fetch", "deadline"},

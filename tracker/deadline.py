@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import os
 import socket
 import threading
 import time
@@ -157,6 +158,17 @@ class _Alarms:
 
 
 _ALARMS = _Alarms()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child (the downloads of a check run in one) has only the thread that forked:
+    a lock another thread held at that moment would stay held there for ever."""
+    global _LOCK, _ALARMS
+    _LOCK = threading.Lock()
+    _ALARMS = _Alarms()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class _ThreadState(threading.local):

@@ -19,6 +19,7 @@ from . import noise, robots
 from .archive import Archive, blobs
 from .archive import nightly as kept
 from .archive.items import Pieces, pieces, slots
+from .downloads import fetch_apart
 from .edits import detect
 from .edits.align import parse_time
 from .errors import ExtractionError
@@ -505,7 +506,7 @@ def fetch_sources(
         if not allowed:
             store(Job(key=source.name, url=source.url), robots.refused(source.url, reason))
     try:
-        fetch_all(jobs, policy, arrived)
+        fetch_apart(jobs, policy, arrived)
         drain(everything=True)
     finally:
         if extractors is not None:

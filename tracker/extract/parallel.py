@@ -12,7 +12,6 @@ import contextlib
 import ctypes
 import multiprocessing
 import os
-import signal
 import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -20,6 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from ..errors import ExtractionError
+from ..processes import die_with
 
 T = TypeVar("T")
 
@@ -28,7 +28,6 @@ MIN_PAGES = 8
 # A smaller body that is not HTML is read in the calling process: reading it there costs
 # less than sending it to a worker and its reading back.
 MIN_BYTES = 64 * 1024
-_PR_SET_PDEATHSIG = 1
 
 
 class Extractors:
@@ -94,17 +93,9 @@ def outcome(future: Future[tuple[T | None, str | None]], read: Callable[..., T],
 
 
 def _die_with(parent: int) -> None:
-    """A worker ends when the run that started it ends, however it ends: a worker outliving a
-    killed run would hold the data directory's run lock it inherited.
-
-    An interrupt (Ctrl-C reaches the whole process group) is the run's to handle: it stops
-    the pool, and the worker finishes the page in hand instead of printing a traceback.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the run was already gone
-        os._exit(0)
+    """A worker ends with the run that started it and finishes the page in hand on Ctrl-C
+    (the run stops the pool); it keeps the memory it frees for the next page."""
+    die_with(parent)
     _keep_freed_memory()
 
 

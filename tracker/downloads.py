@@ -1,0 +1,73 @@
+"""The downloads of a check in a process of their own, beside the process that stores them.
+
+A check spends its processor time in two places that both want one interpreter lock: the
+download threads (requests and urllib3 cost a few milliseconds a page) and storing what they
+bring (judging the body, SQLite). In one process the two queue behind each other; with the
+downloads in a forked child (its own interpreter lock, another core), a page is stored while
+the next ones download. The child runs `fetch_all` as the run would and sends each result
+back through a pipe; `on_result` runs in the calling thread, one at a time, as with
+`fetch_all`. A child that dies leaves the jobs it did not bring back to be fetched here.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterable
+from multiprocessing.connection import Connection
+
+from .fetch import Job, Policy, fetch_all
+from .models import FetchResult
+from .processes import die_with
+
+# Fewer jobs than this are fetched in the calling process: forking costs more than it saves.
+MIN_JOBS = 8
+
+
+def fetch_apart(
+    jobs: Iterable[Job], policy: Policy, on_result: Callable[[Job, FetchResult], None]
+) -> None:
+    """`fetch_all`, with the downloads in a child process when there are enough of them and
+    a core to spare. Anything raised by `on_result` (Ctrl-C included) stops the child at once:
+    fetches under way are cut short and never reported, and the exception propagates."""
+    jobs = list(jobs)
+    if len(jobs) < MIN_JOBS or not _cores_to_spare():
+        fetch_all(jobs, policy, on_result)
+        return
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(
+        target=_download, args=(jobs, policy, sender, os.getpid()), name="downloads", daemon=True
+    )
+    child.start()
+    sender.close()  # so that the child's end closing is the end of the results
+    brought: set[int] = set()
+    try:
+        while True:
+            try:
+                index, result = receiver.recv()
+            except EOFError:
+                break
+            brought.add(index)
+            on_result(jobs[index], result)
+    except BaseException:
+        child.kill()
+        raise
+    finally:
+        receiver.close()
+        child.join()
+    rest = [job for index, job in enumerate(jobs) if index not in brought]
+    if rest:  # the child died (killed, out of memory) before it brought them all
+        fetch_all(rest, policy, on_result)
+
+
+def _cores_to_spare() -> bool:
+    return sys.platform.startswith("linux") and len(os.sched_getaffinity(0)) >= 2
+
+
+def _download(jobs: list[Job], policy: Policy, sender: Connection, parent: int) -> None:
+    die_with(parent)
+    positions = {id(job): index for index, job in enumerate(jobs)}
+    fetch_all(jobs, policy, lambda job, result: sender.send((positions[id(job)], result)))
+    sender.close()
