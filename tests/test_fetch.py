@@ -21,6 +21,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from tracker.archive import Archive
+from tracker.deadline import Watchdog
 from tracker.fetch import Job, Policy, fetch_all, fetch_url, make_session
 from tracker.ingest import fetch_sources
 from tracker.sources import new_source
@@ -655,6 +656,23 @@ def test_a_retry_has_a_deadline_of_its_own():
         result = fetch_url(session, url + "/api/v2/incidents.json", policy)
     assert (result.error, result.body) == (None, BODY)
     assert len(attempts) == 2
+
+
+def test_a_deadline_earlier_than_those_set_before_goes_off_on_time():
+    """Deadlines are kept by one thread, woken only by an alarm earlier than every other: a
+    short deadline set while a long one is waiting still goes off on time, and so does one
+    set after it that is not the earliest."""
+    waiting, short, later = Watchdog(30), Watchdog(0.3), Watchdog(0.6)
+    started = time.monotonic()
+    for watch in (waiting, short, later):
+        watch.start()
+    while not later.fired and time.monotonic() - started < 5:
+        time.sleep(0.02)
+    elapsed = time.monotonic() - started
+    assert short.fired and later.fired and not waiting.fired
+    assert elapsed < 2
+    for watch in (waiting, short, later):
+        watch.__exit__(None, None, None)
 
 
 def test_an_interrupted_run_stops_at_once(httpserver):

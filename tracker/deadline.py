@@ -142,7 +142,10 @@ class _Alarms:
             if self._thread is None or not self._thread.is_alive():  # also after a fork
                 self._thread = threading.Thread(target=self._run, name="deadlines", daemon=True)
                 self._thread.start()
-            self._ready.notify()
+            # The thread sleeps until the earliest alarm; only a new earliest one wakes it
+            # (waking it for every fetch costs a switch of threads each time).
+            if self._heap[0][1] == token:
+                self._ready.notify()
         return token
 
     def _run(self) -> None:
