@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -458,6 +458,7 @@ def fetch_sources(
     costly = sum(1 for job in jobs if _costly(by_name[job.key], lasts[job.key]))
     extractors = Extractors.for_pages(costly)
     waiting: list[tuple[Job, FetchResult, Future[Any], tuple[Any, ...]]] = []
+    here: list[tuple[Job, FetchResult, None]] = []  # to read and store here, once all are in
 
     def arrived(job: Job, result: FetchResult) -> None:
         source = by_name[job.key]
@@ -468,7 +469,7 @@ def fetch_sources(
             or not result.body
             or not worth_a_worker(len(result.body), result.content_type)
         ):
-            store(job, result)
+            here.append((job, result, None))
         else:
             learned = tuple(signatures(archive, source.name))
             previous = latest(archive, source.name)
@@ -478,35 +479,49 @@ def fetch_sources(
             waiting.append((job, result, extractors.submit(read, *args), args))
         drain(everything=False)
 
+    def arrived_all() -> None:
+        """Every page downloaded so far has arrived: store those read here."""
+        batch = here[:]
+        here.clear()
+        together(batch)
+
     def drain(everything: bool) -> None:
-        nonlocal held
         while waiting:
             if everything:  # waited for outside the transaction, which never waits on a worker
                 wait([w[2] for w in waiting], return_when=FIRST_COMPLETED)
             ready = [w for w in waiting if w[2].done()]
             if not ready:
                 return
-            # The pages read by now are stored in one transaction: one commit, one sync of the
-            # journal, for them all; each page's writes are still all or nothing (a savepoint).
-            held = []
-            try:
-                with archive.transaction():
-                    for entry in ready:
-                        waiting.remove(entry)
-                        job, result, future, args = entry
-                        store(job, result, partial(outcome, future, read, *args))
-            finally:
-                told, held = held, None
-            for done in told:
-                if on_outcome:
-                    on_outcome(done)
+            for entry in ready:
+                waiting.remove(entry)
+            together([(j, r, partial(outcome, future, read, *a)) for j, r, future, a in ready])
+
+    def together(batch: Sequence[tuple[Job, FetchResult, Callable[[], Reading] | None]]) -> None:
+        """Store pages in one transaction: one commit, one sync of the journal, for them all;
+        each page's writes are still all or nothing (a savepoint). Their outcomes are told
+        once that transaction is committed."""
+        nonlocal held
+        if len(batch) < 2:  # a page stores in a transaction of its own
+            for job, result, extracted in batch:
+                store(job, result, extracted)
+            return
+        held = []
+        try:
+            with archive.transaction():
+                for job, result, extracted in batch:
+                    store(job, result, extracted)
+        finally:
+            told, held = held, None
+        for done in told:
+            if on_outcome:
+                on_outcome(done)
 
     for source in sources:
         allowed, reason = verdicts[source.name]
         if not allowed:
             store(Job(key=source.name, url=source.url), robots.refused(source.url, reason))
     try:
-        fetch_apart(jobs, policy, arrived)
+        fetch_apart(jobs, policy, arrived, arrived_all)
         drain(everything=True)
     finally:
         if extractors is not None:
