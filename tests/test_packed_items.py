@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXTURES
-from tests.test_storage import build_repo, history, imported
+from tests.test_storage import _view_rows, build_repo, history, imported
 from tracker.archive import Archive
 from tracker.archive.packed import CAP
 from tracker.ingest import ingest
@@ -134,6 +134,7 @@ def test_a_damaged_item_row_is_one_clear_error_that_rebuild_mends(home, repo, tr
 def test_an_archive_of_the_release_before_packed_items_reads_the_same_after_upgrade(tracker):
     shutil.copytree(V2 / "home", tracker.home, dirs_exist_ok=True)
     db = tracker.home / "tracker.db"
+    views = _view_rows(db)
     for name in ("gcp", "airbrake", "apple"):
         expected = json.loads((V2 / f"show-{name}.json").read_text())
         assert tracker.json("show", name, "--json") == expected
@@ -142,6 +143,15 @@ def test_an_archive_of_the_release_before_packed_items_reads_the_same_after_upgr
     before = json.loads((V2 / "changes.json").read_text())
     assert tracker.json("changes", "--all", "--json") == before
     assert "checked 7 versions: ok" in tracker("verify").stdout
+    # Datasette's views read every edit as before; a long incident title is stored once.
+    assert _view_rows(db) == views
+    with sqlite3.connect(db) as conn:
+        titles = conn.execute(
+            "select count(*), count(distinct incident_title_id), count(incident_title) "
+            "from edits where kind != 'incident_added' and source_id = "
+            "(select id from sources where name = 'gcp')"
+        ).fetchone()
+        assert titles[0] > 1 and titles[1:] == (1, 0), titles
     with sqlite3.connect(db) as conn:
         # The rows written before keep their JSON text; their hashes are cut to 16 bytes.
         for table in TABLES:

@@ -40,7 +40,7 @@ DERIVED = (
     "item_dictionaries",
 )
 # The migrations after which an upgraded archive is compacted (VACUUM) once.
-COMPACTING = {"m011_compact", "m012_wordings_searched", "m013_packed_items"}
+COMPACTING = {"m011_compact", "m012_wordings_searched", "m013_packed_items", "m014_edit_titles"}
 # update_versions with last_seen / last_snapshot read through for wordings still shown.
 _WORDINGS = """
     select uv.id, uv.source_id, uv.incident_key, uv.update_key, uv.text, uv.text_hash,
@@ -822,7 +822,7 @@ class Archive:
                 "after_snapshot": after_id,
                 "kind": e.kind,
                 "incident_key": e.incident_key,
-                "incident_title": e.incident_title,
+                **_title(conn, e.incident_title),
                 "update_key": e.update_key,
                 "field": e.field,
                 **_texts(conn, e.old, e.new),
@@ -906,6 +906,8 @@ class Archive:
             params.extend(incident)
         sql = f"""
             select edits.*, {wordings.text_sql("edits.old", "edits.old_id")} as old_text,
+              {wordings.text_sql("edits.incident_title", "edits.incident_title_id")}
+                as title_text,
               {wordings.text_sql("edits.new", "edits.new_id")} as new_text,
               sources.name as source, sources.url as source_url,
               b.sha256 as b_sha256, b.first_seen as b_first_seen, b.last_seen as b_last_seen,
@@ -921,7 +923,10 @@ class Archive:
             where {" and ".join(where)}
             order by edits.score desc, edits.window_end desc, edits.id
         """
-        return list(self.db.query(sql, params))
+        rows = list(self.db.query(sql, params))
+        for row in rows:
+            row["incident_title"] = row.pop("title_text")
+        return rows
 
     def edit_records(self, **filters: Any) -> list[EditRecord]:
         """`edit_rows` decoded: the stored edit events as records, in the same order."""
@@ -1273,6 +1278,13 @@ class _EarlierTexts(Mapping[tuple[str, str], frozenset[str]]):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+def _title(conn: sqlite3.Connection, title: str) -> dict[str, Any]:
+    """An edit's incident title as stored: inline when short, else named by wording id (an
+    incident's every edit repeats its title)."""
+    text, title_id = wordings.split(wordings.ref(conn, title))
+    return {"incident_title": text, "incident_title_id": title_id}
 
 
 def _texts(conn: sqlite3.Connection, old: str | None, new: str | None) -> dict[str, Any]:

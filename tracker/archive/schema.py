@@ -655,3 +655,29 @@ def m013_packed_items(db: sqlite_utils.Database) -> None:
         )
         """
     )
+
+
+# From m014 an edit's incident title is inline (short) or a `wordings` id, as old and new are.
+_TITLE = wordings.text_sql("edits.incident_title", "edits.incident_title_id")
+READABLE_TITLED = READABLE_COMPACT.replace("edits.incident_title,", f"{_TITLE} as incident_title,")
+ATOM_TITLED = ATOM_COMPACT.replace("coalesce(edits.incident_title, '')", f"coalesce({_TITLE}, '')")
+
+
+@migrations()
+def m014_edit_titles(db: sqlite_utils.Database) -> None:
+    """An edit's incident title stored once in `wordings` when long, as its old and new texts
+    are: every edit of an incident repeated it. The views read it back; only derived tables
+    change."""
+    conn = db.conn
+    conn.execute("alter table edits add column incident_title_id integer")
+    rows = conn.execute(
+        "select id, incident_title from edits where length(incident_title) >= ?",
+        [wordings.INLINE],
+    ).fetchall()
+    for edit_id, title in rows:
+        conn.execute(
+            "update edits set incident_title = null, incident_title_id = ? where id = ?",
+            [wordings.ref_id(conn, title), edit_id],
+        )
+    db.create_view("edits_readable", READABLE_TITLED, replace=True)
+    db.create_view("edits_atom", ATOM_TITLED, replace=True)

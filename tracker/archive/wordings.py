@@ -150,6 +150,7 @@ def drop_unused(conn: sqlite3.Connection) -> None:
         delete from wordings where id not in (
           select old_id from edits where old_id is not null
           union select new_id from edits where new_id is not null
+          union select incident_title_id from edits where incident_title_id is not null
           union select wording_id from update_wordings
           union select w.value from update_items, json_each(update_items.wordings) w
             where update_items.wordings is not null
