@@ -641,6 +641,12 @@ def m013_packed_items(db: sqlite_utils.Database) -> None:
         """
     )
     conn.execute("create index item_dictionaries_source on item_dictionaries (source_id)")
+    # The rows alive at the newest version are found by source (and incident): their slots
+    # in the index were a second copy of every slot for nothing.
+    conn.execute("drop index update_items_open")
+    conn.execute("create index update_items_open on update_items (source_id, incident_slot, until)")
+    conn.execute("drop index incident_items_open")
+    conn.execute("create index incident_items_open on incident_items (source_id, until)")
     for table in ("incident_items", "update_items", "layouts"):
         conn.execute(f"alter table {table} add column dictionary_id integer")
     conn.execute("alter table update_items add column wordings text")
