@@ -259,13 +259,19 @@ def test_a_damaged_gzip_body_of_an_older_archive_is_one_line(tmp_path, tracker):
     assert "Traceback" not in result.output and "damaged" in result.stderr
 
 
-def test_an_archive_of_the_previous_release_reads_the_same_after_upgrade(tracker):
-    shutil.copytree(V0 / "home", tracker.home, dirs_exist_ok=True)
+def shows_as_before(tracker, fixture: Path) -> None:
+    """`show --json` of each source of an archive fixture, and of gcp at a time between its
+    versions, give what the release that wrote it printed."""
     for name in ("gcp", "airbrake", "apple"):
-        expected = json.loads((V0 / f"show-{name}.json").read_text())
+        expected = json.loads((fixture / f"show-{name}.json").read_text())
         assert tracker.json("show", name, "--json") == expected
     at = tracker.json("show", "gcp", "--at", "2026-08-20T22:00:00Z", "--json")
-    assert at == json.loads((V0 / "show-gcp-at.json").read_text())
+    assert at == json.loads((fixture / "show-gcp-at.json").read_text())
+
+
+def test_an_archive_of_the_previous_release_reads_the_same_after_upgrade(tracker):
+    shutil.copytree(V0 / "home", tracker.home, dirs_exist_ok=True)
+    shows_as_before(tracker, V0)
     # The same edits with the same values; keys added to the edit JSON since are left out.
     before = json.loads((V0 / "changes.json").read_text())
     after = tracker.json("changes", "--all", "--json")
