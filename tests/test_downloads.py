@@ -131,10 +131,10 @@ def test_a_child_killed_half_way_leaves_the_rest_to_the_run(home, notes, monkeyp
     lines = [line.split(" ", 1) for line in notes.read_text().splitlines()]
     child = [url for pid, url in lines if pid != str(os.getpid())]
     here = [url for pid, url in lines if pid == str(os.getpid()) and "/p" in url]
-    # The child started five fetches and brought back at most four; the run fetched the rest,
-    # the page the child died on included.
-    assert len(child) == 5 and child[-1] in here
-    assert len(set(child[:-1]) | set(here)) == len(child) - 1 + len(here) == PAGES
+    # The child started five fetches and brought back at most four (it may die while sending
+    # one); the run fetched the rest, the page the child died on included.
+    assert len(child) == 5 and child[-1] in here and len(here) >= PAGES - 4
+    assert len(set(child) | set(here)) == PAGES
 
 
 def test_an_interrupt_while_storing_stops_the_child(home, notes, monkeypatch):

@@ -59,7 +59,7 @@ def fetch_apart(
         while True:
             try:
                 index, result = receiver.recv()
-            except EOFError:
+            except (EOFError, OSError):  # the end, or the child died in the middle of a result
                 break
             brought.add(index)
             on_result(jobs[index], result)
