@@ -33,14 +33,13 @@ class Memo(Generic[K, V]):
             return found  # type: ignore[return-value]
         kept = self._old.pop(key, _MISSING)  # one call: safe beside other threads
         value: V = compute() if kept is _MISSING else kept  # type: ignore[assignment]
-        self._keep(key, value)
-        return value
-
-    def _keep(self, key: K, value: V) -> None:
+        # Kept here rather than in a method of its own: most calls on new data end here, and
+        # a call costs as much as the rest of the bookkeeping.
         self._held += self.weight(key)
         if self._held > self.budget:
             self._old, self._new, self._held = self._new, {}, self.weight(key)
         self._new[key] = value
+        return value
 
     def clear(self) -> None:
         self._new.clear()

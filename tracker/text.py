@@ -41,6 +41,10 @@ _FOLD = str.maketrans(
         "\x85": "\n",
     }
 )
+# The characters _FOLD maps, found in one pass and each replaced on its own: translating looks
+# every character of a text up in _FOLD, which for text that is not ASCII costs more than the
+# rest of normalising it. (No character _FOLD gives is one it maps, so the order is free.)
+_FOLDED = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_FOLD)) + "]")
 # Zero-width and bidi control characters: invisible, so never evidence of an edit, and a
 # classic way to make two strings look identical while they differ.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
@@ -71,33 +75,54 @@ def normalize(text: str | None) -> str:
     return _MEMO.get(text, lambda: _normalize(text))
 
 
+def normalize_unremembered(text: str | None) -> str:
+    """`normalize(text)`, for a caller that remembers what it makes of the result itself: a
+    second memo would only cost a look-up and the memory."""
+    return _normalize(text) if text else ""
+
+
 def _normalize(text: str) -> str:
     # Each step is skipped when a cheap test shows it would change nothing: most wordings are
     # plain ASCII with single spaces, and the steps cost more than the tests.
     text = html.unescape(text)
     text = unicodedata.normalize("NFKC", text)
     if not text.isascii():
-        text = text.translate(_FOLD)
+        for char in set(_FOLDED.findall(text)):
+            text = text.replace(char, _FOLD[ord(char)])
         text = _INVISIBLE.sub("", text)  # its characters are all outside ASCII
     elif "\x0b" in text or "\x0c" in text:  # the only ASCII characters _FOLD maps
         text = text.translate(_FOLD)
     if "\x1b" in text:
         text = _ESCAPES.sub("", text)
-    text = _CONTROL.sub("", text)
+    if not text.isprintable():  # printable text holds no control character
+        text = _CONTROL.sub("", text)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "  " in text or "\t" in text or "\f" in text or "\v" in text:  # else each run is one " "
-        text = _SPACE.sub(" ", text)
+        if "\u1680" in text or "\u2028" in text or "\u2029" in text:
+            text = _SPACE.sub(" ", text)
+        else:
+            # The only whitespace left is " ", "\t" and "\n" (NFKC, _FOLD and _CONTROL took the
+            # rest out but for the three above): splitting a line at whitespace and joining its
+            # words with " " is what collapsing its runs and stripping it does, in a fraction
+            # of the time the pattern takes on indented markup.
+            if "\n" in text:
+                return "\n".join([line for line in map(_words, text.split("\n")) if line])
+            return " ".join(text.split())
     if "\n" in text:
         return lines(text)
     return text.strip()
+
+
+def _words(line: str) -> str:
+    return " ".join(line.split())
 
 
 def lines(text: str) -> str:
     r"""`re.sub(r"\s*\n\s*", "\n", text).strip()`: each run of whitespace holding a line break
     becomes one line break, and none is left at either end. Splitting costs a few string
     operations where the pattern is tried at every character."""
-    return "\n".join(line for line in map(str.strip, text.split("\n")) if line)
+    return "\n".join([line for line in map(str.strip, text.split("\n")) if line])
 
 
 def printable(text: str | None) -> str:

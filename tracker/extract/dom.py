@@ -58,6 +58,11 @@ def children(node: Node) -> Iterator[Node]:
 def first(node: Node, selector: str) -> Node | None:
     """The first element inside `node` (not `node` itself) that `selector` matches."""
     own = node.mem_id
+    # Lexbor stops at the first match (in document order, as `css` lists them); only when
+    # that is `node` itself are the others needed.
+    match = node.css_first(selector)
+    if match is None or match.mem_id != own:
+        return match
     for match in node.css(selector):
         if match.mem_id != own:
             return match
@@ -153,7 +158,7 @@ def holders(root: Node, names: frozenset[str]) -> set[int]:
     """
     found: set[int] = set()
     top = root.mem_id
-    for node in root.css(", ".join(sorted(names))):
+    for node in _named(root, names):
         parent = node.parent
         while parent is not None and parent.tag != "-document":
             ident = parent.mem_id
@@ -164,3 +169,14 @@ def holders(root: Node, names: frozenset[str]) -> set[int]:
                 break
             parent = parent.parent
     return found
+
+
+def _named(root: Node, names: frozenset[str]) -> list[Node]:
+    """The elements named in `names`, `root` included, in document order.
+
+    Lexbor walks the tree once per selector of a list: for more than a couple of names one walk
+    in Python costs less.
+    """
+    if len(names) <= 2:
+        return root.css(", ".join(sorted(names)))
+    return [node for node in root.traverse() if node.tag in names]

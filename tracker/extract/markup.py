@@ -40,12 +40,18 @@ def check_complete(fmt: str, markup: str) -> None:
     a script a proxy appended) is accepted: the document itself arrived whole. Fragments
     (no doctype, no <html>) cannot be checked this way and are read as they are.
     """
-    if _DOCUMENT_START.match(markup[:4096]) and not _DOCUMENT_END.search(markup):
+    if _DOCUMENT_START.match(markup[:4096]) and not _ends_document(markup):
         raise fail(
             fmt,
             "the page ends before </html>: it is probably truncated (a connection closed "
             "early); it will be fetched again",
         )
+
+
+def _ends_document(markup: str) -> bool:
+    """Whether `markup` holds a `</html>`: nearly always in its last bytes, and looking there
+    first spares a pass of the pattern over a page of 150 KB."""
+    return bool(_DOCUMENT_END.search(markup, len(markup) - 256) or _DOCUMENT_END.search(markup))
 
 
 def parse_markup(fmt: str, markup: str) -> dom.Node:

@@ -123,6 +123,8 @@ def unique(keys: Iterable[str], newest_first: bool = True) -> list[str]:
     order every status page uses), e.g. two updates shown at the same minute.
     """
     ordered = list(keys)
+    if len(set(ordered)) == len(ordered):
+        return ordered  # nearly always: nothing to number
     if newest_first:
         ordered.reverse()
     seen: Counter[str] = Counter()

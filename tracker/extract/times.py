@@ -81,6 +81,9 @@ _DISPLAYED = re.compile(
     r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::\d{2})?\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?\s*"
     r"(?P<zone>\b[A-Z]{1,5}\b|[+-]\d{2}:?\d{2})?"
 )
+# Less than half the shortest year: a time nearer than this to a reference is the nearest of
+# the times a year apart.
+_HALF_YEAR = timedelta(days=182)
 # A clock time alone, as AWS prints it: " 8:39 AM PDT" (the date comes from the event).
 _CLOCK = re.compile(
     r"^\s*(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::\d{2})?\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?\s*"
@@ -96,9 +99,14 @@ def format_utc(moment: datetime) -> str | None:
     utc = in_range(moment)
     if utc is None:
         return None
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T"
-        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
+    # %-formatting: half the time of the f-string with format specs, for the same digits.
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (  # noqa: UP031
+        utc.year,
+        utc.month,
+        utc.day,
+        utc.hour,
+        utc.minute,
+        utc.second,
     )
 
 
@@ -115,6 +123,12 @@ def zone_offset(name: str | None) -> timezone | None:
     """The fixed offset of a zone abbreviation or a numeric offset ("+0200"); None if unknown."""
     if not name:
         return None
+    return _zone_offset(name)
+
+
+@lru_cache(maxsize=1024)
+def _zone_offset(name: str) -> timezone | None:
+    # A page prints the same few zones on every update.
     name = name.strip().upper()
     if name in _ZONE_HOURS:
         return timezone(timedelta(hours=_ZONE_HOURS[name]))
@@ -193,16 +207,28 @@ def displayed_to_utc(text: str | None, reference: datetime | None) -> str | None
     match = _DISPLAYED.search(text)
     if not match:
         return None
-    zone = zone_offset(match["zone"])
+    # One call for every group: looking each up by name costs more than the arithmetic.
+    shown_month, shown_day, shown_year, shown_hour, shown_minute, ampm, zone_name = match.group(
+        "mon", "day", "year", "hour", "minute", "ampm", "zone"
+    )
+    zone = zone_offset(zone_name)
     if zone is None:
         return None
     try:
-        hour = _hour(int(match["hour"]), match["ampm"])
-        month, day, minute = _MONTHS[match["mon"].lower()], int(match["day"]), int(match["minute"])
-        if match["year"]:
-            return format_utc(datetime(int(match["year"]), month, day, hour, minute, tzinfo=zone))
+        hour = _hour(int(shown_hour), ampm)
+        month, day, minute = _MONTHS[shown_month.lower()], int(shown_day), int(shown_minute)
+        if shown_year:
+            return format_utc(datetime(int(shown_year), month, day, hour, minute, tzinfo=zone))
         if reference is None:
             return None
+        try:
+            middle: datetime | None = datetime(
+                reference.year, month, day, hour, minute, tzinfo=zone
+            )
+        except ValueError:  # Feb 29 outside a leap year
+            middle = None
+        if middle is not None and abs(middle - reference) < _HALF_YEAR:
+            return format_utc(middle)  # the same day a year away is 365 or 366 days away
         candidates = []
         for year in (reference.year - 1, reference.year, reference.year + 1):
             try:
