@@ -177,9 +177,15 @@ def test_the_deadline_holds_in_the_child_after_the_run_fetched_already(home):
     assert elapsed < 5  # the headers alone drip for ten seconds
 
 
-def test_pages_that_piled_up_are_stored_in_one_transaction_and_told_once_committed(home):
-    """While the run stores, the child goes on downloading: what arrived meanwhile is stored
-    together (one commit), and each page is told only once another connection can read it."""
+@pytest.mark.parametrize("apart", [True, False], ids=["in-a-child", "in-the-run"])
+def test_pages_that_piled_up_are_stored_in_one_transaction_and_told_once_committed(
+    home, monkeypatch, apart
+):
+    """While the run stores, the downloads go on (in the child, or on the run's threads): what
+    arrived meanwhile is stored together (one commit), and each page is told only once another
+    connection can read it."""
+    if not apart:
+        monkeypatch.setattr(downloads, "MIN_JOBS", PAGES + 1)
     told: list[tuple[str, str]] = []
     commits: list[str] = []
 

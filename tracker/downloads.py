@@ -39,13 +39,8 @@ def fetch_apart(
     Anything raised (Ctrl-C included) stops the child at once: fetches under way are cut
     short and never reported, and the exception propagates."""
     jobs = list(jobs)
-
-    def one_by_one(job: Job, result: FetchResult) -> None:
-        on_result(job, result)
-        arrived_all()
-
     if len(jobs) < MIN_JOBS or not _cores_to_spare():
-        fetch_all(jobs, policy, one_by_one)
+        fetch_all(jobs, policy, on_result, arrived_all)
         return
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
@@ -74,7 +69,7 @@ def fetch_apart(
     arrived_all()
     rest = [job for index, job in enumerate(jobs) if index not in brought]
     if rest:  # the child died (killed, out of memory) before it brought them all
-        fetch_all(rest, policy, one_by_one)
+        fetch_all(rest, policy, on_result, arrived_all)
 
 
 def _cores_to_spare() -> bool:

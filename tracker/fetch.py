@@ -371,12 +371,15 @@ def fetch_all(
     jobs: Iterable[Job],
     policy: Policy,
     on_result: Callable[[Job, FetchResult], None],
+    arrived_all: Callable[[], None] = lambda: None,
 ) -> None:
     """Fetch every job on a bounded pool; `on_result` runs in the calling thread, one at a time.
 
-    Keeping storage in the calling thread means one SQLite writer and no locking games. When
-    anything is raised there (Ctrl-C included), the run stops at once: queued jobs are dropped,
-    fetches under way are cut short and never reported, and the exception propagates.
+    Keeping storage in the calling thread means one SQLite writer and no locking games.
+    `arrived_all` runs whenever every fetch finished so far has been given to `on_result` (so
+    a caller may store what piled up in one go), and at the end. When anything is raised
+    there (Ctrl-C included), the run stops at once: queued jobs are dropped, fetches under way
+    are cut short and never reported, and the exception propagates.
     """
     session = make_session(policy)
     limiter = HostLimiter(policy.per_host)
@@ -392,8 +395,12 @@ def fetch_all(
         pool = ThreadPoolExecutor(max_workers=max(1, policy.workers))
         try:
             futures = {pool.submit(work, job): job for job in jobs}
+            waiting = set(futures)
             for future in as_completed(futures):
+                waiting.discard(future)
                 on_result(futures[future], future.result())
+                if not any(other.done() for other in waiting):
+                    arrived_all()
         except BaseException:
             crew.stop()
             pool.shutdown(wait=False, cancel_futures=True)
