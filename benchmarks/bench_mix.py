@@ -6,8 +6,9 @@ page-level `updated_at` that changes on every request). Each round ~5% of pages 
 wording edit and ~5% a new update. Printed: planted edits found, false alarms (edit events
 nobody planted), ms per page for `tracker fetch` against a bare concurrent GET + SHA-256 of
 the same pages, and the archive's size after the run. Where a check's time goes: the processor
-time of the storing process, of the parsing workers and of this bench's own page server per
-page, and the stages of reading one HTML page (in a fresh interpreter and read again). A
+time of the storing process, of its children (the parsing workers, and the downloads of a check
+of 32 pages or more) and of this bench's own page server per page, and the stages of reading
+one HTML page (in a fresh interpreter and read again). A
 changed page gets its second look (default settings), so each round with a change holds one
 pause of `CONFIRM_DELAY` seconds.
 `BENCH_QUICK=1` runs 3 rounds.
@@ -269,8 +270,10 @@ def main() -> None:
     for kind, (check_cpu, workers, serving) in usage.items():
         busy = check_cpu + workers + serving
         print(
-            f"    {kind}: storing process {check_cpu * 1000:.1f} (downloads, judging, storing)"
-            f" + parsing workers {workers * 1000:.1f} + this bench's page server "
+            f"    {kind}: storing process {check_cpu * 1000:.1f} (judging, storing; downloads too"
+            " under 32 pages)"
+            f" + its children (parsing workers, downloads) {workers * 1000:.1f}"
+            f" + this bench's page server "
             f"{serving * 1000:.1f} = {busy * 1000:.1f}; on {cores} cores at least "
             f"{busy / cores * 1000:.1f} ms/page of wall time"
         )
@@ -315,7 +318,7 @@ def main() -> None:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
-        f"  peak memory           {own:7.1f} MB (a forked parsing worker, pages it shares "
+        f"  peak memory           {own:7.1f} MB (a forked child, pages it shares "
         f"with the check counted: {workers:.1f} MB)   "
         f"floor: after the bare GETs {floor_rss:.1f} MB"
     )
