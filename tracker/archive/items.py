@@ -21,10 +21,13 @@ from typing import Any
 from ..memo import Memo
 from ..models import Document, Incident
 
+# `json.dumps` with these arguments builds this very encoder on every call; one is kept.
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
 
 def canonical(data: Any) -> str:
     """The key-sorted compact JSON `Document.canonical_json` is made of."""
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(data)
 
 
 # An item's hash is the first 128 bits of the SHA-256 of its canonical text, in hex: it only

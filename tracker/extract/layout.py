@@ -81,6 +81,9 @@ _SEPARATOR = re.compile(r"^\s*[-\u2013\u2014:|]\s*|\s*[-\u2013\u2014|]\s*$")
 _POSTED_LEAD = re.compile(r"^[\s\W]*(?:(?:posted|updated|published)\b[\s\W]*)?", re.IGNORECASE)
 _SEPARATOR_LEAD = re.compile(r"^\s*[-\u2013\u2014:|]\s*")
 _WORD_CHAR = re.compile(r"\w")
+_DAY_HEADING = "h1, h2, h3, h4, h5, h6, [class*=date]"
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_WALKED = 64
 _MIN_INCIDENTS = 2
 _SAMPLE = 12
 
@@ -379,7 +382,8 @@ def _update(
     left_out: list[int] = []
     if shown_node is not None:
         displayed = _strip_posted(_clean(dom.text(shown_node, skip)))
-        posted = to_utc(dom.attr(shown_node, "datetime")) if shown_node.tag == "time" else None
+        # `attrs` gives None for a `datetime` without a value (`dom.attr` ""): neither is a time.
+        posted = to_utc(shown_node.attrs.get("datetime")) if shown_node.tag == "time" else None
         left_out.append(shown_node.mem_id)
     label = ""
     if label_node is not None and label_node.mem_id not in left_out:
@@ -486,7 +490,7 @@ def _listed_day(node: Node, days: dict[int, re.Match[str] | None]) -> re.Match[s
             match = days[ident]
             break
         climbed.append(ident)
-        heading = dom.first(current, "h1, h2, h3, h4, h5, h6, [class*=date]")
+        heading = _first_heading(current)
         match = _find_day(heading.text()) if heading is not None else None
         if match is not None or current.tag == "body":
             break
@@ -494,6 +498,25 @@ def _listed_day(node: Node, days: dict[int, re.Match[str] | None]) -> re.Match[s
     for ident in climbed:
         days[ident] = match
     return match
+
+
+def _first_heading(node: Node) -> Node | None:
+    """`dom.first(node, _DAY_HEADING)`. The heading is nearly always among the first elements
+    of the block above an incident: a walk that stops there costs a fraction of the query (which
+    compiles its selector each time), and past `_WALKED` elements the query takes over."""
+    own = node.mem_id
+    for walked, element in enumerate(node.traverse()):
+        if walked > _WALKED:
+            return dom.first(node, _DAY_HEADING)
+        tag = element.tag
+        if tag is None or tag[0] == "-" or element.mem_id == own:
+            continue
+        if tag in _HEADING_TAGS:
+            return element
+        marks = element.attrs.get("class")
+        if marks and "date" in marks:
+            return element
+    return None
 
 
 def _find_day(text: str) -> re.Match[str] | None:
