@@ -191,3 +191,28 @@ def test_an_archive_of_the_release_before_packed_items_reads_the_same_after_upgr
         if "a planned maintenance" not in (c["new"] or "")
     ]
     assert rebuilt == [dict(c, id=None) for c in before]
+
+
+def test_a_version_that_fills_the_disk_leaves_an_archive_that_goes_on(home):
+    """SQLite rolls a transaction back itself when the disk is full: the error says so (not
+    that there is nothing to roll back), and nothing remembered of the lost rows is used."""
+    archive = Archive(home)
+    url = "https://status.example.com/api/v2/incidents.json"
+    source = archive.add_source(Source("example", url, "statuspage", {}, "2026-12-01T00:00:00Z"))
+    ingest(archive, source, _fetched(url, _page(2), "2026-12-01T01:00:00Z"))
+    (pages,) = archive.db.conn.execute("pragma page_count").fetchone()
+    archive.db.conn.execute(f"pragma max_page_count = {pages + 80}")  # a disk that is full
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        ingest(archive, source, _fetched(url, _page(400, "Reworded."), "2026-12-01T02:00:00Z"))
+    assert not archive.db.conn.in_transaction
+    archive.db.conn.execute("pragma max_page_count = 1073741823")  # room again
+    outcome = ingest(archive, source, _fetched(url, _page(300), "2026-12-01T03:00:00Z"))
+    assert outcome.outcome == "new"
+    archive.close()
+    fresh = Archive(home)
+    versions = fresh.snapshots("example")
+    assert len(versions) == 2
+    for row in versions:
+        document = fresh.document(row)
+        assert document is not None and document.hash() == row["doc_hash"]
+    fresh.close()

@@ -164,20 +164,17 @@ class Archive:
             try:
                 yield
             except BaseException:
-                self.db.execute("rollback to nested")
-                self.db.execute("release nested")
-                self._forget()
+                self._undo("rollback to nested", "release nested")
                 raise
             self.db.execute("release nested")
             return
         self.begin()
         try:
             yield
+            self.db.execute("commit")
         except BaseException:
-            self.db.execute("rollback")
-            self._forget()
+            self._undo("rollback")
             raise
-        self.db.execute("commit")
 
     def begin(self) -> None:
         """BEGIN IMMEDIATE (the write lock up front, waiting on the busy timeout), forgetting the
@@ -188,6 +185,17 @@ class Archive:
             self._source_ids.clear()
             self.packer.forget()
             self._data_version = version
+
+    def _undo(self, *statements: str) -> None:
+        """Roll back what failed and forget what this process remembers of it. SQLite may have
+        rolled the whole transaction back itself (a full disk, some I/O errors): then there is
+        nothing left to roll back, but the rows remembered are gone all the same."""
+        try:
+            if self.db.conn.in_transaction:
+                for statement in statements:
+                    self.db.execute(statement)
+        finally:
+            self._forget()
 
     def _forget(self) -> None:
         """Drop what this process remembers of rows a rolled-back transaction may have written."""
