@@ -21,6 +21,7 @@ from tests.conftest import FIXTURES
 from tests.test_fetch import drip_headers, raw_server
 from tracker import downloads
 from tracker import fetch as fetch_module
+from tracker import ingest as ingest_module
 from tracker.archive import Archive
 from tracker.fetch import Policy, make_session
 from tracker.ingest import fetch_sources
@@ -210,3 +211,30 @@ def test_pages_that_piled_up_are_stored_in_one_transaction_and_told_once_committ
     assert [o.outcome for o in outcomes] == ["new"] * PAGES
     assert sorted(told) == sorted((f"p{number}", 1) for number in range(PAGES))
     assert len(commits) < PAGES / 2, len(commits)
+
+
+@pytest.mark.parametrize("apart", [True, False], ids=["in-a-child", "in-the-run"])
+def test_an_interrupt_keeps_every_page_that_had_arrived(home, monkeypatch, apart):
+    """Pages wait to be stored together while more arrive: Ctrl-C in that wait still keeps
+    each page that had arrived (one fetch record each), as storing each on arrival did."""
+    if not apart:
+        monkeypatch.setattr(downloads, "MIN_JOBS", PAGES + 1)
+    arrived: list[str] = []
+    real = ingest_module.fetch_apart
+
+    def interrupted(jobs, policy, on_result, *rest):
+        def counted(job, result):
+            on_result(job, result)
+            arrived.append(job.key)
+            if len(arrived) == PAGES // 2:
+                raise KeyboardInterrupt  # the user presses Ctrl-C now
+
+        return real(jobs, policy, counted, *rest)
+
+    monkeypatch.setattr(ingest_module, "fetch_apart", interrupted)
+    with pages(home) as archive:
+        with pytest.raises(KeyboardInterrupt):
+            fetch_sources(archive, policy=Policy(workers=8), confirm_delay=0)
+        kept = {name: len(archive.fetches(name)) for name in arrived}
+    assert len(arrived) == PAGES // 2
+    assert kept == dict.fromkeys(arrived, 1)

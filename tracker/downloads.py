@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection
@@ -47,10 +48,15 @@ def fetch_apart(
     child = context.Process(
         target=_download, args=(jobs, policy, sender, os.getpid()), name="downloads", daemon=True
     )
-    child.start()
-    sender.close()  # so that the child's end closing is the end of the results
     brought: set[int] = set()
     try:
+        # Ctrl-C stays blocked in the child until it has chosen to leave Ctrl-C to the run.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            child.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        sender.close()  # so that the child's end closing is the end of the results
         while True:
             try:
                 index, result = receiver.recv()
@@ -61,11 +67,13 @@ def fetch_apart(
             if not receiver.poll():
                 arrived_all()
     except BaseException:
-        child.kill()
+        if child.pid is not None:
+            child.kill()
         raise
     finally:
         receiver.close()
-        child.join()
+        if child.pid is not None:
+            child.join()
     arrived_all()
     rest = [job for index, job in enumerate(jobs) if index not in brought]
     if rest:  # the child died (killed, out of memory) before it brought them all
@@ -78,6 +86,7 @@ def _cores_to_spare() -> bool:
 
 def _download(jobs: list[Job], policy: Policy, sender: Connection, parent: int) -> None:
     die_with(parent)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # ignored from here
     positions = {id(job): index for index, job in enumerate(jobs)}
     fetch_all(jobs, policy, lambda job, result: sender.send((positions[id(job)], result)))
     sender.close()

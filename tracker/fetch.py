@@ -10,7 +10,7 @@ import math
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -394,12 +394,21 @@ def fetch_all(
     with session:
         pool = ThreadPoolExecutor(max_workers=max(1, policy.workers))
         try:
+            finished = [0]  # fetches done, counted by the pool's threads
+            counting = threading.Lock()
+
+            def count(_: Future[FetchResult]) -> None:
+                with counting:
+                    finished[0] += 1
+
             futures = {pool.submit(work, job): job for job in jobs}
-            waiting = set(futures)
-            for future in as_completed(futures):
-                waiting.discard(future)
+            for future in futures:
+                future.add_done_callback(count)
+            for handed, future in enumerate(as_completed(futures), 1):
                 on_result(futures[future], future.result())
-                if not any(other.done() for other in waiting):
+                with counting:
+                    more = finished[0] > handed
+                if not more:  # none finished since that one
                     arrived_all()
         except BaseException:
             crew.stop()

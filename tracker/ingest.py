@@ -6,6 +6,7 @@ version, whatever its origin, is judged, stored and compared the same way.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -480,10 +481,9 @@ def fetch_sources(
         drain(everything=False)
 
     def arrived_all() -> None:
-        """Every page downloaded so far has arrived: store those read here."""
-        batch = here[:]
-        here.clear()
-        together(batch)
+        """Every page downloaded so far has arrived: store those read here. They leave `here`
+        once stored: what was not is stored page by page if the run stops."""
+        together(here[:], here.clear)
 
     def drain(everything: bool) -> None:
         while waiting:
@@ -496,20 +496,30 @@ def fetch_sources(
                 waiting.remove(entry)
             together([(j, r, partial(outcome, future, read, *a)) for j, r, future, a in ready])
 
-    def together(batch: Sequence[tuple[Job, FetchResult, Callable[[], Reading] | None]]) -> None:
+    def together(
+        batch: Sequence[tuple[Job, FetchResult, Callable[[], Reading] | None]],
+        stored: Callable[[], None] = lambda: None,
+    ) -> None:
         """Store pages in one transaction: one commit, one sync of the journal, for them all;
-        each page's writes are still all or nothing (a savepoint). Their outcomes are told
-        once that transaction is committed."""
+        each page's writes are still all or nothing (a savepoint). `stored` runs once they
+        are committed; their outcomes are told after it."""
         nonlocal held
-        if len(batch) < 2:  # a page stores in a transaction of its own
+        if len(batch) < 2:  # a page stores in a transaction of its own, kept or lost with it
+            stored()
             for job, result, extracted in batch:
                 store(job, result, extracted)
             return
         held = []
+        looking = set(pending)
         try:
             with archive.transaction():
                 for job, result, extracted in batch:
                     store(job, result, extracted)
+            stored()
+        except BaseException:
+            for name in set(pending) - looking:  # its first look was rolled back with the rest
+                del pending[name]
+            raise
         finally:
             told, held = held, None
         for done in told:
@@ -523,6 +533,13 @@ def fetch_sources(
     try:
         fetch_apart(jobs, policy, arrived, arrived_all)
         drain(everything=True)
+    except BaseException:
+        # A page that arrived is kept however the run stops (Ctrl-C included), as when each
+        # was stored on arrival: only the fetches under way are cut short.
+        for job, result, extracted in here:
+            with contextlib.suppress(Exception):
+                store(job, result, extracted)
+        raise
     finally:
         if extractors is not None:
             extractors.close()
