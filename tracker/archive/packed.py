@@ -34,7 +34,10 @@ class Packer:
 
     def __init__(self, conn: sqlite3.Connection):
         self._conn = conn
-        self._coders: dict[int, tuple[zstandard.ZstdCompressor, zstandard.ZstdDecompressor]] = {}
+        # A compressor's tables take ~0.6 MB for a full dictionary, so one is made only for a
+        # dictionary rows are written with; reading needs the dictionary's content alone.
+        self._compressors: dict[int, zstandard.ZstdCompressor] = {}
+        self._decompressors: dict[int, zstandard.ZstdDecompressor] = {}
         # {source_id: (dictionary id, its plain size)} of each source's newest dictionary.
         self._newest: dict[int, tuple[int, int] | None] = {}
 
@@ -43,7 +46,8 @@ class Packer:
         were deleted, or a transaction that may have added one was rolled back."""
         if source_id is None:
             self._newest.clear()
-            self._coders.clear()
+            self._compressors.clear()
+            self._decompressors.clear()
         else:
             self._newest.pop(source_id, None)
 
@@ -69,40 +73,43 @@ class Packer:
         )
         dictionary_id = int(cursor.lastrowid or 0)
         self._newest[source_id] = (dictionary_id, len(content))
-        self._coders[dictionary_id] = _coders(content)
+        self._compressors[dictionary_id] = _compressor(_dictionary(content))
         return dictionary_id
 
     def pack(self, dictionary_id: int, text: str) -> bytes:
-        return self._coder(dictionary_id)[0].compress(text.encode("utf-8"))
+        compressor = self._compressors.get(dictionary_id)
+        if compressor is None:
+            compressor = self._compressors[dictionary_id] = _compressor(self._read(dictionary_id))
+        return compressor.compress(text.encode("utf-8"))
 
     def unpack(self, dictionary_id: int | None, data: str | bytes) -> str:
         """A row's text from its stored `data` and `dictionary_id`."""
         if dictionary_id is None:
             return data if isinstance(data, str) else data.decode("utf-8")
         assert isinstance(data, bytes)
-        return self._coder(dictionary_id)[1].decompress(data).decode("utf-8")
+        decompressor = self._decompressors.get(dictionary_id)
+        if decompressor is None:
+            decompressor = zstandard.ZstdDecompressor(dict_data=self._read(dictionary_id))
+            self._decompressors[dictionary_id] = decompressor
+        return decompressor.decompress(data).decode("utf-8")
 
-    def _coder(
-        self, dictionary_id: int
-    ) -> tuple[zstandard.ZstdCompressor, zstandard.ZstdDecompressor]:
-        coder = self._coders.get(dictionary_id)
-        if coder is None:
-            row = self._conn.execute(
-                "select data from item_dictionaries where id = ?", [dictionary_id]
-            ).fetchone()
-            if row is None:
-                raise KeyError(f"dictionary {dictionary_id}")
-            content = zstandard.ZstdDecompressor().decompress(row[0])
-            coder = self._coders[dictionary_id] = _coders(content)
-        return coder
+    def _read(self, dictionary_id: int) -> zstandard.ZstdCompressionDict:
+        row = self._conn.execute(
+            "select data from item_dictionaries where id = ?", [dictionary_id]
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"dictionary {dictionary_id}")
+        return _dictionary(zstandard.ZstdDecompressor().decompress(row[0]))
 
 
-def _coders(content: bytes) -> tuple[zstandard.ZstdCompressor, zstandard.ZstdDecompressor]:
-    dictionary = zstandard.ZstdCompressionDict(content, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+def _dictionary(content: bytes) -> zstandard.ZstdCompressionDict:
+    return zstandard.ZstdCompressionDict(content, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+
+
+def _compressor(dictionary: zstandard.ZstdCompressionDict) -> zstandard.ZstdCompressor:
     dictionary.precompute_compress(level=LEVEL)
     # A row carries the checksum of its text (4 bytes): a damaged row is an error when read,
     # never a document that silently says something else.
-    compressor = zstandard.ZstdCompressor(
+    return zstandard.ZstdCompressor(
         level=LEVEL, dict_data=dictionary, write_checksum=True, write_dict_id=False
     )
-    return compressor, zstandard.ZstdDecompressor(dict_data=dictionary)
