@@ -216,3 +216,22 @@ def test_a_version_that_fills_the_disk_leaves_an_archive_that_goes_on(home):
         document = fresh.document(row)
         assert document is not None and document.hash() == row["doc_hash"]
     fresh.close()
+
+
+def test_an_archive_written_by_a_newer_release_is_refused_in_one_line(tracker):
+    """Rows a newer release wrote (compressed, say) would not read back here: the archive is
+    refused with what to do, never read into tracebacks or written to."""
+    shutil.copytree(V2 / "home", tracker.home, dirs_exist_ok=True)
+    tracker("sources")  # upgraded to this release's schema
+    db = tracker.home / "tracker.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "insert into _sqlite_migrations (migration_set, name, applied_at) "
+            "values ('status-tracker', 'm999_from_the_future', '2027-01-01 00:00:00+00:00')"
+        )
+    before = db.read_bytes()
+    for command in (("sources",), ("show", "gcp", "--json"), ("verify",)):
+        result = tracker(*command, code=None)
+        assert result.exit_code != 0 and "Traceback" not in result.output
+        assert "newer status-tracker" in result.stderr and "m999_from_the_future" in result.stderr
+    assert db.read_bytes() == before

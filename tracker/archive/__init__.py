@@ -27,7 +27,7 @@ from .blobs import BodyStore, Worked
 from .home import DB_NAME, read_only_reason, resolve_home, run_lock
 from .items import IncidentPiece, Pieces, assemble, canonical, pieces
 from .packed import Packer
-from .schema import migrations
+from .schema import migrations, newer_schema
 
 # Tables computed from the raw bodies: `rebuild` recomputes them, `remove --purge` drops them.
 DERIVED = (
@@ -120,6 +120,14 @@ class Archive:
         # a transaction (`pragma data_version` tells).
         self._source_ids: dict[str, int] = {}
         self._data_version: int | None = None
+        newer = newer_schema(self.db)
+        if newer:
+            self.db.close()
+            raise UsageError(
+                f"{home / DB_NAME} was written by a newer status-tracker (its schema has "
+                f"{', '.join(newer)}), which this one cannot read safely; install that release "
+                "(in a checkout: `git pull`, then `make test`) and run it again"
+            )
         pending = migrations.pending(self.db)
         if pending and read_only:
             self.db.close()

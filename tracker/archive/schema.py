@@ -687,3 +687,9 @@ def m014_edit_titles(db: sqlite_utils.Database) -> None:
         )
     db.create_view("edits_readable", READABLE_TITLED, replace=True)
     db.create_view("edits_atom", ATOM_TITLED, replace=True)
+
+
+def newer_schema(db: sqlite_utils.Database) -> list[str]:
+    """The migrations applied to `db` that this release does not have: written by a newer one."""
+    known = {m.name for m in migrations._migrations}  # where sqlite-utils keeps those registered
+    return [m.name for m in migrations.applied(db) if m.name not in known]
