@@ -85,8 +85,16 @@ def _cores_to_spare() -> bool:
 
 
 def _download(jobs: list[Job], policy: Policy, sender: Connection, parent: int) -> None:
+    """The child's whole life. It ends with `os._exit`: the exit hooks it inherited belong to
+    the run (they would poke the run's parsing pool through pipes the two share). A child that
+    fails says nothing: the run fetches what it did not bring back, and meets the same error
+    where it can report it."""
     die_with(parent)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # ignored from here
     positions = {id(job): index for index, job in enumerate(jobs)}
-    fetch_all(jobs, policy, lambda job, result: sender.send((positions[id(job)], result)))
-    sender.close()
+    try:
+        fetch_all(jobs, policy, lambda job, result: sender.send((positions[id(job)], result)))
+        sender.close()
+    except BaseException:  # noqa: BLE001 - see above
+        os._exit(1)
+    os._exit(0)
