@@ -146,7 +146,7 @@ class Archive:
                 self.db.execute("rollback")
                 raise
             self.db.execute("commit")
-            # Once each wording is stored once (m011, m012) or item hashes are cut short
+            # Once each wording is stored once (m011, m012, m014) or item hashes are cut short
             # (m013), the rewritten rows leave pages part empty: compact the file once, so
             # an upgraded archive shrinks on disk too.
             if (
@@ -838,10 +838,10 @@ class Archive:
                 "after_snapshot": after_id,
                 "kind": e.kind,
                 "incident_key": e.incident_key,
-                **_title(conn, e.incident_title),
+                **_texts(conn, incident_title=e.incident_title),
                 "update_key": e.update_key,
                 "field": e.field,
-                **_texts(conn, e.old, e.new),
+                **_texts(conn, old=e.old, new=e.new),
                 "diff": wordings.compact_diff(e.diff, e.old, e.new),
                 "silent": int(e.silent),
                 "backdated": int(e.backdated),
@@ -1296,18 +1296,14 @@ class _EarlierTexts(Mapping[tuple[str, str], frozenset[str]]):
         return sum(1 for _ in self)
 
 
-def _title(conn: sqlite3.Connection, title: str) -> dict[str, Any]:
-    """An edit's incident title as stored: inline when short, else named by wording id (an
-    incident's every edit repeats its title)."""
-    text, title_id = wordings.split(wordings.ref(conn, title))
-    return {"incident_title": text, "incident_title_id": title_id}
-
-
-def _texts(conn: sqlite3.Connection, old: str | None, new: str | None) -> dict[str, Any]:
-    """An edit's old and new as stored: inline when short, else named by wording id."""
-    old_text, old_id = wordings.split(wordings.ref(conn, old))
-    new_text, new_id = wordings.split(wordings.ref(conn, new))
-    return {"old": old_text, "old_id": old_id, "new": new_text, "new_id": new_id}
+def _texts(conn: sqlite3.Connection, **texts: str | None) -> dict[str, Any]:
+    """An edit's text columns as stored (its old and new text, its incident's title, which
+    every edit of that incident repeats): each inline when short, else named by wording id
+    in the column of the same name and `_id`."""
+    stored: dict[str, Any] = {}
+    for column, text in texts.items():
+        stored[column], stored[f"{column}_id"] = wordings.split(wordings.ref(conn, text))
+    return stored
 
 
 def _source(row: dict[str, Any]) -> Source:
