@@ -139,7 +139,8 @@ class _Alarms:
         token = next(self._tokens)
         with self._ready:
             heapq.heappush(self._heap, (when, token, watch))
-            if self._thread is None or not self._thread.is_alive():  # also after a fork
+            # (A forked child starts alarms of its own: `_after_fork_in_child`.)
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="deadlines", daemon=True)
                 self._thread.start()
             # The thread sleeps until the earliest alarm; only a new earliest one wakes it
