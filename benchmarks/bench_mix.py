@@ -34,6 +34,7 @@ import requests
 
 from benchmarks.loopback import LoopbackServer
 from benchmarks.sitegen import page_bytes
+from benchmarks.sizes import breakdown
 from tracker.archive import Archive
 from tracker.fetch import Policy
 from tracker.ingest import CONFIRM_DELAY, fetch_sources
@@ -246,6 +247,7 @@ def main() -> None:
                 )
         archive.close()
         stored = size(Path(home))
+        tables = breakdown(Path(home) / "tracker.db")
     server.shutdown()
     found = sum(min(events.get(name, 0), count) for name, count in planted.items())
     false = sum(max(0, n - planted.get(name, 0)) for name, n in events.items())
@@ -310,6 +312,7 @@ def main() -> None:
         f"{first_bodies / 1024 / 1024:.1f} MB, the rest what was read from them: incidents, "
         f"updates, wordings, search index)"
     )
+    print(f"    by table, MB: {tables}")
     print(
         f"    each later round      +{(last_all - first_all) / rounds / 1024:.0f} KB (bodies "
         f"+{(last_bodies - first_bodies) / rounds / 1024:.0f} KB) for "

@@ -191,11 +191,14 @@ def report(
     label: str, repo: Path, file: str, source: str, fmt: str, pack: int | None, targets: bool
 ) -> None:
     """Import `file` of `repo` twice and verify it; `pack` is git's size for its versions."""
+    from benchmarks.sizes import breakdown  # main() put the checkout on the path
+
     with tempfile.TemporaryDirectory(prefix="bench-storage-") as temp:
         home = Path(temp)
         floor = _child("read", str(repo), file)
         first = _child("import", str(repo), file, str(home), source, fmt)
         database, bodies = archive_bytes(home)
+        tables = breakdown(home / "tracker.db")
         checked = _child("verify", str(home))
         second = _child("import", str(repo), file, str(home), source, fmt)
         again = archive_bytes(home)
@@ -221,6 +224,7 @@ def report(
             f"  archive     {mb(database + bodies):>10}  (rows {mb(database)}, bodies "
             f"{mb(bodies)})   floor: {mb(floor['bytes'])} of versions read"
         )
+    print(f"    by table, MB: {tables}")
     print(
         f"  peak memory {mb(first['maxrss']):>10}  (its reading worker or git "
         f"{mb(first['children_maxrss'])})   floor: the bare read {mb(floor['maxrss'])}"
