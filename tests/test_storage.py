@@ -357,6 +357,42 @@ def test_a_wording_is_stored_once_and_edits_read_back_whole(home, repo, tracker)
         assert "".join(t for op, t in ops if op >= 0) == change["new"]
 
 
+def test_each_wording_is_seen_from_the_first_version_showing_it_to_the_last(home, repo):
+    """A wording's first and last sighting are the first_seen of the first version that shows
+    it and the last_seen of the last one (restamped copies of a version move its last_seen),
+    read off those versions rather than copied onto every wording."""
+    path, _ = repo
+    archive = imported(home, path)
+    expected: dict[tuple[str, str, str], list] = {}
+    for row in archive.snapshots("airbrake"):
+        document = archive.document(row)
+        assert document is not None
+        for incident in document.incidents:
+            for update in incident.updates:
+                span = expected.setdefault((incident.key, update.key, update.text), [])
+                span.append((row["id"], row["first_seen"], row["last_seen"]))
+    assert any(len({t for i, u, t in expected if (i, u) == key[:2]}) > 1 for key in expected)
+    assert any(first[1] != first[2] for spans in expected.values() for first in spans)
+    found = {}
+    for key in {incident for incident, _, _ in expected}:
+        for row in archive.update_versions("airbrake", key):
+            found[(key, row["update_key"], row["text"])] = (
+                row["first_snapshot"],
+                row["first_seen"],
+                row["last_snapshot"],
+                row["last_seen"],
+            )
+    assert found == {
+        key: (min(spans)[0], min(spans)[1], max(spans)[0], max(spans)[2])
+        for key, spans in expected.items()
+    }
+    columns = {
+        r[1] for r in archive.db.execute("select * from pragma_table_info('update_wordings')")
+    }
+    assert not columns & {"first_seen", "last_seen"}
+    archive.close()
+
+
 def test_a_run_killed_while_storing_bodies_leaves_an_archive_that_verifies(tmp_path, tracker):
     path = tmp_path / "repo"
     versions = history(300, incidents=60)

@@ -40,7 +40,13 @@ DERIVED = (
     "item_dictionaries",
 )
 # The migrations after which an upgraded archive is compacted (VACUUM) once.
-COMPACTING = {"m011_compact", "m012_wordings_searched", "m013_packed_items", "m014_edit_titles"}
+COMPACTING = {
+    "m011_compact",
+    "m012_wordings_searched",
+    "m013_packed_items",
+    "m014_edit_titles",
+    "m015_wordings_seen",
+}
 # update_versions with last_seen / last_snapshot read through for wordings still shown.
 _WORDINGS = """
     select uv.id, uv.source_id, uv.incident_key, uv.update_key, uv.text, uv.text_hash,
@@ -761,11 +767,11 @@ class Archive:
                     """
                     insert into update_wordings
                       (source_id, incident_key, update_key, wording_id, posted_at, status,
-                       first_seen, last_seen, first_snapshot, last_snapshot, open)
-                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+                       first_snapshot, last_snapshot, open)
+                    values (?, ?, ?, ?, ?, ?, ?, ?, 1)
                     on conflict (source_id, incident_key, update_key, wording_id) do update set
-                      last_seen = excluded.last_seen, last_snapshot = excluded.last_snapshot,
-                      posted_at = excluded.posted_at, status = excluded.status, open = 1
+                      last_snapshot = excluded.last_snapshot, posted_at = excluded.posted_at,
+                      status = excluded.status, open = 1
                     """,
                     [
                         source_id,
@@ -774,8 +780,6 @@ class Archive:
                         wordings.ref_id(self.db.conn, text),
                         update.posted_at,
                         update.status,
-                        seen_at,
-                        seen_at,
                         snapshot_id,
                         snapshot_id,
                     ],
@@ -787,7 +791,7 @@ class Archive:
             return
         tips = list(
             self.db.query(
-                "select id, last_seen from snapshots where source_id = ? and id < ? "
+                "select id from snapshots where source_id = ? and id < ? "
                 "and doc_hash is not null order by id desc limit 1",
                 [source_id, snapshot_id],
             )
@@ -797,10 +801,10 @@ class Archive:
         # `+open`: looked up by incident key (update_wordings_update), not among every open
         # wording of the source, which a page of hundreds of incidents has thousands of.
         self.db.execute(
-            "update update_wordings set open = 0, last_seen = max(last_seen, ?), "
-            "last_snapshot = ? where source_id = ? and +open = 1 "
+            "update update_wordings set open = 0, last_snapshot = ? "
+            "where source_id = ? and +open = 1 "
             "and incident_key in (select value from json_each(?))",
-            [tips[0]["last_seen"], tips[0]["id"], source_id, json.dumps(incident_keys)],
+            [tips[0]["id"], source_id, json.dumps(incident_keys)],
         )
 
     def earlier_texts(
@@ -1264,9 +1268,9 @@ class _EarlierTexts(Mapping[tuple[str, str], frozenset[str]]):
     def __getitem__(self, key: tuple[str, str]) -> frozenset[str]:
         if key not in self._seen:
             rows = self._db.execute(
-                "select text from update_versions "
-                "where source_id = ? and incident_key = ? and update_key = ? "
-                "and first_snapshot <= ?",
+                "select w.text from update_wordings uw join wordings w on w.id = uw.wording_id "
+                "where uw.source_id = ? and uw.incident_key = ? and uw.update_key = ? "
+                "and uw.first_snapshot <= ?",
                 [self._source_id, key[0], key[1], self._up_to],
             ).fetchall()
             self._seen[key] = frozenset(r[0] for r in rows)

@@ -689,6 +689,63 @@ def m014_edit_titles(db: sqlite_utils.Database) -> None:
     db.create_view("edits_atom", ATOM_TITLED, replace=True)
 
 
+# From m015 a wording's first and last sighting are read off the versions it names: the
+# first version's first_seen, the last version's last_seen.
+UPDATE_VERSIONS_SEEN = """
+    select uw.id, uw.source_id, uw.incident_key, uw.update_key, w.text,
+      lower(hex(w.hash)) as text_hash, uw.posted_at, uw.status, first.first_seen,
+      last.last_seen, uw.first_snapshot, uw.last_snapshot, uw.open, uw.wording_id
+    from update_wordings uw join wordings w on w.id = uw.wording_id
+      join snapshots first on first.id = uw.first_snapshot
+      join snapshots last on last.id = uw.last_snapshot
+"""
+
+
+@migrations()
+def m015_wordings_seen(db: sqlite_utils.Database) -> None:
+    """A wording's `first_seen` and `last_seen` read off its first and last version instead
+    of being a copy of their times on every row (54 bytes of each).
+
+    The copies agree with the versions: a wording is first written with the time of the
+    version that shows it and closed with the last_seen of the version before the one that
+    no longer does. The one difference is `update_versions.last_seen` of a wording the
+    newest version still shows, which was the time it was last written and is now that
+    version's last_seen (every reader already took the newest version's there). Only derived
+    tables change.
+    """
+    conn = db.conn
+    conn.execute("drop view update_versions")
+    conn.execute(
+        """
+        create table update_wordings_seen (
+          id integer primary key,
+          source_id integer references sources(id),
+          incident_key text,
+          update_key text,
+          wording_id integer not null references wordings(id),
+          posted_at text,
+          status text,
+          first_snapshot integer not null references snapshots(id),
+          last_snapshot integer not null references snapshots(id),
+          open integer
+        )
+        """
+    )
+    conn.execute(
+        "insert into update_wordings_seen select id, source_id, incident_key, update_key, "
+        "wording_id, posted_at, status, first_snapshot, last_snapshot, open "
+        "from update_wordings order by id"
+    )
+    conn.execute("drop table update_wordings")
+    conn.execute("alter table update_wordings_seen rename to update_wordings")
+    conn.execute(
+        "create unique index update_wordings_update on update_wordings "
+        "(source_id, incident_key, update_key, wording_id)"
+    )
+    conn.execute("create index update_wordings_open on update_wordings (source_id, open)")
+    conn.execute(f"create view update_versions as {UPDATE_VERSIONS_SEEN}")
+
+
 def newer_schema(db: sqlite_utils.Database) -> list[str]:
     """The migrations applied to `db` that this release does not have: written by a newer one."""
     known = {m.name for m in migrations._migrations}  # where sqlite-utils keeps those registered
