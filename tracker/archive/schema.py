@@ -696,8 +696,8 @@ UPDATE_VERSIONS_SEEN = """
       lower(hex(w.hash)) as text_hash, uw.posted_at, uw.status, first.first_seen,
       last.last_seen, uw.first_snapshot, uw.last_snapshot, uw.open, uw.wording_id
     from update_wordings uw join wordings w on w.id = uw.wording_id
-      join snapshots first on first.id = uw.first_snapshot
-      join snapshots last on last.id = uw.last_snapshot
+      left join snapshots first on first.id = uw.first_snapshot
+      left join snapshots last on last.id = uw.last_snapshot
 """
 
 
@@ -725,8 +725,8 @@ def m015_wordings_seen(db: sqlite_utils.Database) -> None:
           wording_id integer not null references wordings(id),
           posted_at text,
           status text,
-          first_snapshot integer not null references snapshots(id),
-          last_snapshot integer not null references snapshots(id),
+          first_snapshot integer references snapshots(id),
+          last_snapshot integer references snapshots(id),
           open integer
         )
         """
