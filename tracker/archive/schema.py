@@ -710,8 +710,8 @@ def m015_wordings_seen(db: sqlite_utils.Database) -> None:
     version that shows it and closed with the last_seen of the version before the one that
     no longer does. The one difference is `update_versions.last_seen` of a wording the
     newest version still shows, which was the time it was last written and is now that
-    version's last_seen (every reader already took the newest version's there). Only derived
-    tables change.
+    version's last_seen (every reader already took the newest version's there). A search
+    finds the rows of a wording by index. Only derived tables change.
     """
     conn = db.conn
     conn.execute("drop view update_versions")
@@ -743,6 +743,9 @@ def m015_wordings_seen(db: sqlite_utils.Database) -> None:
         "(source_id, incident_key, update_key, wording_id)"
     )
     conn.execute("create index update_wordings_open on update_wordings (source_id, open)")
+    # A search finds wordings and then the updates that showed them: without this index each
+    # wording found was a scan of every row.
+    conn.execute("create index update_wordings_wording on update_wordings (wording_id)")
     conn.execute(f"create view update_versions as {UPDATE_VERSIONS_SEEN}")
 
 
