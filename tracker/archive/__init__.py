@@ -996,7 +996,7 @@ class Archive:
               left join incidents on incidents.source_id = update_versions.source_id
                 and incidents.key = update_versions.incident_key
             where wordings_fts match ? {where}
-            order by wordings_fts.rank, update_versions.first_seen
+            order by wordings_fts.rank, update_versions.first_seen, update_versions.id
         """
         try:
             return list(self.db.query(sql, params))
