@@ -93,7 +93,8 @@ def stored(tracker: Tracker) -> dict:
     # Byte for byte the same body store: a delta worked out on the worker is the one this
     # process would have written.
     bodies = conn.execute(
-        "select sha256, base, depth, size, data from bodies order by rowid"
+        "select b.sha256, base.sha256, b.depth, b.size, b.data from bodies b "
+        "left join bodies base on base.id = b.base_id order by b.id"
     ).fetchall()
     conn.close()
     documents = [

@@ -172,7 +172,7 @@ def test_verify_finds_a_damaged_blob(tracker, home, httpserver):
     assert "checked 2 versions: ok" in tracker("verify").output
     with sqlite3.connect(home / "tracker.db") as conn:
         drop_guards(conn)
-        conn.execute("update bodies set data = ? where base is null", [b"tampered"])
+        conn.execute("update bodies set data = ? where base_id is null", [b"tampered"])
     result = tracker("verify", code=3)
     assert "apple version 1: body" in result.stderr and "is damaged" in result.stderr
     # Fetch 3 is the second look that confirmed version 2: it received the same bytes.

@@ -18,7 +18,7 @@ from conftest import Tracker, drop_guards
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tracker.archive import Archive
+from tracker.archive import Archive, blobs
 from tracker.archive.blobs import KEYFRAME_EVERY
 from tracker.edits import detect
 from tracker.extract import extract
@@ -248,6 +248,66 @@ def test_a_broken_delta_makes_verify_name_the_version(home, repo, tracker, damag
     assert all(line.startswith("problem: ") for line in lines)
 
 
+V2 = FIXTURES / "archive-v2"
+
+
+def _bodies(conn: sqlite3.Connection, base: str) -> dict[str, tuple]:
+    """sha256 -> (the SHA-256 of the body it is a delta on, depth, size, stored bytes)."""
+    rows = conn.execute(
+        f"select b.sha256, {base}, b.depth, b.size, b.data from bodies b order by b.rowid"
+    ).fetchall()
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def test_deltas_name_their_base_by_id_after_upgrade_and_every_body_reads_the_same(tracker):
+    """Bodies of the release before name their base by its 64-digit SHA-256: the upgrade
+    rewrites them to name it by row id, every stored byte as it was, and verify still
+    checks every body through its chain."""
+    shutil.copytree(V2 / "home", tracker.home, dirs_exist_ok=True)
+    db = tracker.home / "tracker.db"
+    with sqlite3.connect(db) as conn:
+        before = _bodies(conn, "b.base")
+    assert any(base for base, *_ in before.values())
+    assert "ok" in tracker("verify").stdout
+    with sqlite3.connect(db) as conn:
+        after = _bodies(conn, "(select base.sha256 from bodies base where base.id = b.base_id)")
+        columns = {r[1] for r in conn.execute("select * from pragma_table_info('bodies')")}
+    assert after == before
+    assert "base" not in columns and "base_id" in columns
+    archive = Archive(tracker.home)
+    try:
+        for sha in before:
+            assert blobs.sha256(archive.body(sha)) == sha
+    finally:
+        archive.close()
+
+
+def test_an_older_archive_missing_a_base_body_upgrades_and_verify_names_the_version(tracker):
+    """A delta whose base was deleted by hand before the upgrade: the archive still opens,
+    the other bodies read back, and verify names the version it cannot read (exit 3)."""
+    shutil.copytree(V2 / "home", tracker.home, dirs_exist_ok=True)
+    db = tracker.home / "tracker.db"
+    with sqlite3.connect(db) as conn:
+        base, delta = conn.execute(
+            "select base, sha256 from bodies where base is not null order by rowid limit 1"
+        ).fetchone()
+        (version,) = conn.execute(
+            "select id from snapshots where sha256 = ? union all "
+            "select -id from fetches where sha256 = ? limit 1",
+            [delta, delta],
+        ).fetchone()
+        drop_guards(conn)
+        conn.execute("delete from bodies where sha256 = ?", [base])
+    result = tracker("verify", code=3)
+    assert "Traceback" not in result.output
+    lines = result.stderr.splitlines()
+    kind = "version" if version > 0 else "fetch"
+    assert any(f"{kind} {abs(version)}" in line and "missing" in line for line in lines), lines
+    assert all(line.startswith("problem: ") for line in lines)
+    # Nothing else is lost: `show` still reads the newest version of every source.
+    assert tracker("show", "airbrake", "--json").exit_code == 0
+
+
 def test_a_damaged_gzip_body_of_an_older_archive_is_one_line(tmp_path, tracker):
     home = tracker.home
     shutil.copytree(V0 / "home", home, dirs_exist_ok=True)
@@ -450,6 +510,26 @@ def test_gc_drops_leftovers_and_reports_sizes(home, repo, tracker):
     refused = tracker("remove", "airbrake", "--purge", code=2)
     assert "hash chain" in refused.stderr
     assert tracker.json("gc", "--json")["removed"]["orphan_bodies"] == 0
+    assert "ok" in tracker("verify").stdout
+
+
+def test_gc_drops_a_chain_of_bodies_nobody_names_deltas_first(home, repo, tracker):
+    """Bodies a run stored but never recorded (it was killed between the two) form a chain
+    of deltas on each other: gc drops the whole chain and keeps every body a record names."""
+    path, versions = repo
+    archive = imported(home, path)
+    kept = archive.db.execute("select count(*) from bodies").fetchone()[0]
+    last = archive.fetches("airbrake")[0]["sha256"]
+    with archive.transaction():
+        previous = last
+        for n in range(5):
+            previous = archive.blobs.put(versions[-1] + b" unrecorded %d" % n, 1, previous)
+    depths = [r[0] for r in archive.db.execute("select depth from bodies order by id desc limit 5")]
+    archive.close()
+    assert depths == sorted(depths, reverse=True) and depths[-1] > 0  # deltas on each other
+    assert tracker.json("gc", "--json")["removed"]["orphan_bodies"] == 5
+    with sqlite3.connect(home / "tracker.db") as conn:
+        assert conn.execute("select count(*) from bodies").fetchone()[0] == kept
     assert "ok" in tracker("verify").stdout
 
 

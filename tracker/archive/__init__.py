@@ -46,6 +46,7 @@ COMPACTING = {
     "m013_packed_items",
     "m014_edit_titles",
     "m015_wordings_seen",
+    "m016_body_bases_by_id",
 }
 # update_versions with last_seen / last_snapshot read through for wordings still shown.
 _WORDINGS = """
@@ -1044,7 +1045,10 @@ class Archive:
 
     def drop_unnamed_bodies(self, named: set[str]) -> tuple[int, int]:
         """Delete stored bodies nobody names and no kept body needs: (count, bytes)."""
-        rows = self.db.execute("select sha256, base, length(data) from bodies").fetchall()
+        rows = self.db.execute(
+            "select b.sha256, base.sha256, length(b.data) from bodies b "
+            "left join bodies base on base.id = b.base_id order by b.id"
+        ).fetchall()
         base_of = {sha: base for sha, base, _ in rows}
         needed: set[str] = set()
         for sha in named:
@@ -1052,7 +1056,8 @@ class Archive:
                 needed.add(sha)
                 sha = base_of[sha]  # type: ignore[assignment]
         dropped = [(sha, size) for sha, _, size in rows if sha not in needed]
-        for sha, _ in dropped:
+        # Deltas before the bodies they are stored against, which the guard keeps while named.
+        for sha, _ in reversed(dropped):
             self.db.execute("delete from bodies where sha256 = ?", [sha])
         return len(dropped), sum(size for _, size in dropped)
 

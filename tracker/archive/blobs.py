@@ -83,6 +83,11 @@ class StoredBody:
     stored: int
 
 
+# A body row with the SHA-256 of the body it is a delta on (`base`, None for a keyframe):
+# rows name their base by id (`base_id`).
+_BASE_COLUMNS = "b.id, b.sha256, base.sha256 as base, b.depth, b.size"
+
+
 class BodyStore:
     """The `bodies` table, plus read access to the gzip files of older archives."""
 
@@ -107,7 +112,7 @@ class BodyStore:
         if self.exists(digest):
             return digest
         base_row = self._row(previous) if previous else None
-        base = None
+        base = base_id = None
         if (
             base_row is not None
             and base_row["depth"] + 1 < KEYFRAME_EVERY
@@ -124,10 +129,11 @@ class BodyStore:
             else:
                 data = _delta(self.get(previous), body)
             depth = base_row["depth"] + 1
+            base_id = base_row["id"]
         self.db.execute(
-            "insert into bodies (sha256, source_id, base, depth, size, data) "
+            "insert into bodies (sha256, source_id, base_id, depth, size, data) "
             "values (?, ?, ?, ?, ?, ?)",
-            [digest, source_id, base, depth, len(body), data],
+            [digest, source_id, base_id, depth, len(body), data],
         )
         self._remember(digest, body)
         return digest
@@ -166,9 +172,10 @@ class BodyStore:
     def stored(self) -> Iterator[StoredBody]:
         """Every row of the body store, in the order it was written (bases before deltas)."""
         for row in self.db.query(
-            "select sha256, source_id, base, depth, size, length(data) as stored "
-            "from bodies order by rowid"
+            f"select {_BASE_COLUMNS}, b.source_id, length(b.data) as stored "
+            "from bodies b left join bodies base on base.id = b.base_id order by b.id"
         ):
+            del row["id"]
             yield StoredBody(**row)
 
     def legacy_path(self, digest: str) -> Path:
@@ -180,7 +187,10 @@ class BodyStore:
 
     def _row(self, digest: str) -> dict[str, Any] | None:
         rows = sql.rows(
-            self.db.conn, "select sha256, base, depth, size from bodies where sha256 = ?", [digest]
+            self.db.conn,
+            f"select {_BASE_COLUMNS} from bodies b left join bodies base on base.id = b.base_id "
+            "where b.sha256 = ?",
+            [digest],
         )
         return rows[0] if rows else None
 
@@ -191,7 +201,8 @@ class BodyStore:
         while wanted is not None:
             rows = sql.rows(
                 self.db.conn,
-                "select sha256, base, depth, size, data from bodies where sha256 = ?",
+                f"select {_BASE_COLUMNS}, b.data from bodies b "
+                "left join bodies base on base.id = b.base_id where b.sha256 = ?",
                 [wanted],
             )
             if not rows:
@@ -203,6 +214,14 @@ class BodyStore:
                 )
             row = rows[0]
             chain.append(row)
+            if row["base"] is None and row["depth"] > 0:
+                which = (
+                    "it" if row["sha256"] == digest else f"body {row['sha256'][:12]} of its chain"
+                )
+                raise VerifyError(
+                    f"body {digest[:12]} cannot be read: {which} is a delta on a body missing "
+                    "from the database"
+                )
             if wanted in self._cache or row["base"] is None:
                 break
             if len(chain) > KEYFRAME_EVERY + 1:

@@ -63,7 +63,7 @@ SNAPSHOT_FIELDS = (
     "reference",
 )
 SOURCE_FIELDS = ("name", "url")
-BODY_FIELDS = ("sha256", "base", "depth", "size", "data")
+BODY_FIELDS = ("sha256", "base_id", "depth", "size", "data")
 
 _REFUSED = "is evidence: status-tracker never changes it (`tracker verify` checks the archive)"
 TRIGGERS = {
@@ -92,7 +92,7 @@ TRIGGERS = {
         create trigger evidence_body_delete before delete on bodies
         when exists (select 1 from fetches where sha256 = old.sha256)
           or exists (select 1 from snapshots where sha256 = old.sha256)
-          or exists (select 1 from bodies where base = old.sha256)
+          or exists (select 1 from bodies where base_id = old.id)
         begin select raise(abort, 'a stored body {_REFUSED}'); end
     """,
     "evidence_source_update": f"""
@@ -183,8 +183,21 @@ def stored_head(db: sqlite_utils.Database) -> Head | None:
         return DAMAGED_HEAD
 
 
+# The body guards as they were while a delta named its base by SHA-256 (before migration
+# m016): a trigger naming a column its table lacks breaks every later change of the schema.
+_BODY_GUARDS_BY_DIGEST = {
+    "evidence_body_update": TRIGGERS["evidence_body_update"].replace("base_id", "base"),
+    "evidence_body_delete": TRIGGERS["evidence_body_delete"].replace(
+        "base_id = old.id", "base = old.sha256"
+    ),
+}
+
+
 def install_triggers(db: sqlite_utils.Database) -> None:
-    for name, statement in TRIGGERS.items():
+    statements = dict(TRIGGERS)
+    if "base_id" not in {r[1] for r in db.execute("pragma table_info(bodies)").fetchall()}:
+        statements.update(_BODY_GUARDS_BY_DIGEST)
+    for name, statement in statements.items():
         db.execute(f"drop trigger if exists {name}")
         db.execute(statement)
 

@@ -749,6 +749,42 @@ def m015_wordings_seen(db: sqlite_utils.Database) -> None:
     conn.execute(f"create view update_versions as {UPDATE_VERSIONS_SEEN}")
 
 
+@migrations()
+def m016_body_bases_by_id(db: sqlite_utils.Database) -> None:
+    """A delta names the body it is stored against by that row's id (`base_id`) instead of
+    repeating its 64-digit SHA-256, in the row and in the index over it.
+
+    The bodies are evidence: the table is rewritten row for row, ids kept, every byte of
+    `data` as it was, with the guards lifted only while it is. A delta whose base is not in
+    the database (only a change made outside status-tracker leaves one) keeps no base, and
+    `verify` reports it as stored against a missing body, as it did.
+    """
+    conn = db.conn
+    with chain.lifted(db):
+        conn.execute(
+            """
+            create table bodies_by_id (
+              id integer primary key,
+              sha256 text not null unique,
+              source_id integer references sources(id),
+              base_id integer references bodies_by_id(id),
+              depth integer not null,
+              size integer not null,
+              data blob not null
+            )
+            """
+        )
+        conn.execute(
+            "insert into bodies_by_id (id, sha256, source_id, base_id, depth, size, data) "
+            "select b.rowid, b.sha256, b.source_id, base.rowid, b.depth, b.size, b.data "
+            "from bodies b left join bodies base on base.sha256 = b.base order by b.rowid"
+        )
+        conn.execute("drop table bodies")
+        conn.execute("alter table bodies_by_id rename to bodies")
+        conn.execute("create index bodies_source on bodies (source_id)")
+        conn.execute("create index bodies_base on bodies (base_id)")
+
+
 def newer_schema(db: sqlite_utils.Database) -> list[str]:
     """The migrations applied to `db` that this release does not have: written by a newer one."""
     known = {m.name for m in migrations._migrations}  # where sqlite-utils keeps those registered
